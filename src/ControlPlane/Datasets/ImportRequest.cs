@@ -1,0 +1,17 @@
+namespace ControlPlane.Datasets;
+
+public enum ImportMode
+{
+    Full,
+    Delta,
+}
+
+/// <summary>The parameters of one import besides its body.</summary>
+public sealed record ImportRequest(
+    DatasetDefinition Dataset,
+    ImportMode Mode,
+    int? BaseVersion,
+    bool Rebase,
+    bool AllowEmpty,
+    string CreatedBy,
+    string? Note);

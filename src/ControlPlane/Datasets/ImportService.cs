@@ -1,0 +1,361 @@
+using Microsoft.Extensions.Options;
+using Npgsql;
+using NpgsqlTypes;
+
+namespace ControlPlane.Datasets;
+
+/// <summary>
+/// Turns an import body into a new immutable version. Storage is copy-on-write: a record row is visible
+/// in versions [from_version, to_version), so a version that changes k records opens and closes k rows.
+/// Everything happens in one transaction; a failure at any point leaves no trace.
+/// </summary>
+public sealed partial class ImportService(
+    NpgsqlDataSource dataSource,
+    Guardrails guardrails,
+    IOptions<ImportOptions> options,
+    TimeProvider time,
+    ILogger<ImportService> logger)
+{
+    // Advisory lock class for "one writer per dataset"; the dataset id is the second key.
+    private const int DatasetWriteLockClass = 0x4350;
+
+    public async Task<ImportOutcome> ImportAsync(ImportRequest request, Stream body, string? contentType, CancellationToken cancellationToken)
+    {
+        using var reader = RecordReader.Create(contentType, body, request.Dataset, allowOp: request.Mode == ImportMode.Delta);
+        if (reader is null)
+        {
+            return new ImportOutcome.UnsupportedMediaType(
+                $"Content-Type '{contentType}' is not supported; send {RecordReader.NdjsonContentType} or {RecordReader.CsvContentType}.");
+        }
+
+        var outcome = request.Mode == ImportMode.Full
+            ? await ImportFullAsync(request, reader, cancellationToken)
+            : await ImportDeltaAsync(request, reader, cancellationToken);
+        switch (outcome)
+        {
+            case ImportOutcome.Created created:
+                LogCreated(request.Dataset.Name, created.Version.Version, created.Version.Records, created.Version.Added, created.Version.Changed, created.Version.Removed);
+                break;
+            case ImportOutcome.Invalid invalid:
+                LogRejected(request.Dataset.Name, invalid.Errors.Count);
+                break;
+        }
+
+        return outcome;
+    }
+
+    private async Task<ImportOutcome> ImportFullAsync(ImportRequest request, RecordReader reader, CancellationToken cancellationToken)
+    {
+        var dataset = request.Dataset;
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+        if (!await TryLockAsync(connection, dataset, cancellationToken))
+        {
+            return LockConflict(dataset);
+        }
+
+        var latest = await VersionState.LatestAsync(connection, dataset, cancellationToken);
+        var version = (latest?.Info.Version ?? 0) + 1;
+
+        // With no open rows, records can stream straight into their partition; otherwise they go to a
+        // scratch table first and only the differences against the latest version are written.
+        var direct = latest is null || latest.Value.Info.Records == 0;
+        if (!direct)
+        {
+            await ExecuteAsync(connection, "CREATE TEMP TABLE import_stage (sku text COLLATE \"C\" NOT NULL, data text NOT NULL) ON COMMIT DROP", cancellationToken);
+        }
+
+        var errors = new ImportErrors();
+        var hash = new ContentHash();
+        var firstLineOfSku = new Dictionary<string, long>(StringComparer.Ordinal);
+        var fields = new RecordFields();
+        var rules = new RecordRules(dataset);
+        var copy = direct
+            ? $"COPY {Partition(dataset)} (dataset_id, sku, from_version, data) FROM STDIN (FORMAT BINARY)"
+            : "COPY import_stage (sku, data) FROM STDIN (FORMAT BINARY)";
+        await using (var importer = await connection.BeginBinaryImportAsync(copy, cancellationToken))
+        {
+            while (await reader.ReadAsync(fields, errors, cancellationToken))
+            {
+                var canonical = rules.ValidateRecord(fields, reader.Line, errors);
+                if (fields.Sku is { } sku && canonical is not null && !firstLineOfSku.TryAdd(sku, reader.Line))
+                {
+                    errors.Add(reader.Line, "sku", $"duplicate SKU '{sku}' (first on line {firstLineOfSku[sku]})");
+                    continue;
+                }
+
+                if (canonical is null || errors.Any)
+                {
+                    // Keep reading to report every problem, but write nothing more.
+                    continue;
+                }
+
+                await importer.StartRowAsync(cancellationToken);
+                if (direct)
+                {
+                    await importer.WriteAsync(dataset.Id, NpgsqlDbType.Smallint, cancellationToken);
+                    await importer.WriteAsync(fields.Sku!, NpgsqlDbType.Text, cancellationToken);
+                    await importer.WriteAsync(version, NpgsqlDbType.Integer, cancellationToken);
+                }
+                else
+                {
+                    await importer.WriteAsync(fields.Sku!, NpgsqlDbType.Text, cancellationToken);
+                }
+
+                await importer.WriteAsync(canonical, NpgsqlDbType.Text, cancellationToken);
+                hash.Add(canonical);
+            }
+
+            if (errors.Any)
+            {
+                // Disposing without Complete cancels the COPY; the transaction rolls back with it.
+                return new ImportOutcome.Invalid($"The import has {errors.Count} problem(s); nothing was stored.", errors);
+            }
+
+            if (hash.Count == 0 && !request.AllowEmpty)
+            {
+                errors.Add(reader.Line, null, "the snapshot has no records; pass allowEmpty=true to publish an empty version");
+                return new ImportOutcome.Invalid("An empty full snapshot is refused unless allowEmpty=true.", errors);
+            }
+
+            await importer.CompleteAsync(cancellationToken);
+        }
+
+        var contentHash = hash.Value();
+        if (latest is { } current && current.Info.ContentHash == contentHash)
+        {
+            return new ImportOutcome.Unchanged(current.Info);
+        }
+
+        long added = hash.Count, changed = 0, removed = 0;
+        if (!direct)
+        {
+            (added, changed, removed) = await MergeStageAsync(connection, dataset, version, cancellationToken);
+        }
+
+        var info = new VersionInfo(dataset.Name, version, "full", latest?.Info.Version, hash.Count, contentHash, added, changed, removed,
+            time.GetUtcNow(), request.CreatedBy, request.Note, []);
+        info = info with { Warnings = await guardrails.EvaluateAsync(connection, dataset, version, hash.Count, latest?.Info, cancellationToken) };
+        await VersionState.InsertAsync(connection, dataset, info, hash.Sum(), cancellationToken);
+        await transaction.CommitAsync(cancellationToken);
+        return new ImportOutcome.Created(info);
+    }
+
+    private static async Task<(long Added, long Changed, long Removed)> MergeStageAsync(
+        NpgsqlConnection connection, DatasetDefinition dataset, int version, CancellationToken cancellationToken)
+    {
+        var partition = Partition(dataset);
+        await ExecuteAsync(connection, "ANALYZE import_stage", cancellationToken);
+        var closed = await ExecuteAsync(connection,
+            $"""
+            UPDATE {partition} r SET to_version = {version}
+            WHERE r.dataset_id = {dataset.Id} AND r.to_version IS NULL
+              AND NOT EXISTS (SELECT 1 FROM import_stage s WHERE s.sku = r.sku AND s.data = r.data)
+            """, cancellationToken);
+        var opened = await ExecuteAsync(connection,
+            $"""
+            INSERT INTO {partition} (dataset_id, sku, from_version, data)
+            SELECT {dataset.Id}, s.sku, {version}, s.data FROM import_stage s
+            WHERE NOT EXISTS (SELECT 1 FROM {partition} r WHERE r.dataset_id = {dataset.Id} AND r.sku = s.sku AND r.to_version IS NULL)
+            """, cancellationToken);
+        await using var command = new NpgsqlCommand(
+            $"""
+            SELECT count(*) FROM {partition} o
+            JOIN {partition} c ON c.dataset_id = {dataset.Id} AND c.sku = o.sku AND c.to_version = {version}
+            WHERE o.dataset_id = {dataset.Id} AND o.from_version = {version}
+            """,
+            connection);
+        var changed = (long)(await command.ExecuteScalarAsync(cancellationToken))!;
+        return (opened - changed, changed, closed - changed);
+    }
+
+    private async Task<ImportOutcome> ImportDeltaAsync(ImportRequest request, RecordReader reader, CancellationToken cancellationToken)
+    {
+        var dataset = request.Dataset;
+        if (request.BaseVersion is null)
+        {
+            var missing = new ImportErrors();
+            missing.Add(0, "base", "mode=delta needs base=N, the version the change set applies to");
+            return new ImportOutcome.Invalid("A change set needs a base version.", missing);
+        }
+
+        // A change set is bounded by MaxChangeSetLines, so it is parsed whole before any lock is taken.
+        var errors = new ImportErrors();
+        var changes = new Dictionary<string, (long Line, ChangeOp Op, string? Canonical)>(StringComparer.Ordinal);
+        var fields = new RecordFields();
+        var rules = new RecordRules(dataset);
+        while (await reader.ReadAsync(fields, errors, cancellationToken))
+        {
+            if (changes.Count >= options.Value.MaxChangeSetLines)
+            {
+                errors.Add(reader.Line, null, $"a change set holds at most {options.Value.MaxChangeSetLines} lines; send a full snapshot instead");
+                break;
+            }
+
+            var change = rules.ValidateChange(fields, reader.Line, errors);
+            if (change is { } valid && fields.Sku is { } sku && !changes.TryAdd(sku, (reader.Line, valid.Op, valid.Canonical)))
+            {
+                errors.Add(reader.Line, "sku", $"SKU '{sku}' appears twice in the change set (first on line {changes[sku].Line})");
+            }
+        }
+
+        if (errors.Any)
+        {
+            return new ImportOutcome.Invalid($"The change set has {errors.Count} problem(s); nothing was stored.", errors);
+        }
+
+        if (changes.Count == 0)
+        {
+            errors.Add(reader.Line, null, "the change set is empty");
+            return new ImportOutcome.Invalid("The change set is empty.", errors);
+        }
+
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+        if (!await TryLockAsync(connection, dataset, cancellationToken))
+        {
+            return LockConflict(dataset);
+        }
+
+        var baseVersion = request.BaseVersion.Value;
+        var latest = await VersionState.LatestAsync(connection, dataset, cancellationToken);
+        if (latest is null || !await VersionState.ExistsAsync(connection, dataset, baseVersion, cancellationToken))
+        {
+            return new ImportOutcome.NotFound($"Dataset '{dataset.Name}' has no version {baseVersion} to apply the change set to.");
+        }
+
+        var (current, currentSum) = latest.Value;
+        if (current.Version != baseVersion && !request.Rebase)
+        {
+            return new ImportOutcome.Conflict(
+                $"Base version {baseVersion} is not the latest version of '{dataset.Name}' (that is {current.Version}); pass rebase=true to apply the change set to version {current.Version}.");
+        }
+
+        var existing = await LoadOpenRowsAsync(connection, dataset, [.. changes.Keys], cancellationToken);
+        var hash = ContentHash.FromState(currentSum, current.Records);
+        var toClose = new List<string>();
+        var toOpen = new List<(string Sku, string Data)>();
+        long added = 0, changed = 0, removed = 0;
+        foreach (var (sku, (line, op, canonical)) in changes)
+        {
+            var had = existing.TryGetValue(sku, out var before);
+            if (op == ChangeOp.Delete)
+            {
+                if (!had)
+                {
+                    errors.Add(line, "sku", $"cannot delete SKU '{sku}': it is not in version {current.Version}");
+                    continue;
+                }
+
+                hash.Remove(before!);
+                toClose.Add(sku);
+                removed++;
+            }
+            else if (!had)
+            {
+                hash.Add(canonical!);
+                toOpen.Add((sku, canonical!));
+                added++;
+            }
+            else if (!string.Equals(before, canonical, StringComparison.Ordinal))
+            {
+                hash.Remove(before!);
+                hash.Add(canonical!);
+                toClose.Add(sku);
+                toOpen.Add((sku, canonical!));
+                changed++;
+            }
+        }
+
+        if (errors.Any)
+        {
+            return new ImportOutcome.Invalid($"The change set has {errors.Count} problem(s); nothing was stored.", errors);
+        }
+
+        if (toClose.Count == 0 && toOpen.Count == 0)
+        {
+            return new ImportOutcome.Unchanged(current);
+        }
+
+        var version = current.Version + 1;
+        await using (var close = new NpgsqlCommand(
+            $"UPDATE {Partition(dataset)} SET to_version = @version WHERE dataset_id = {dataset.Id} AND to_version IS NULL AND sku = ANY(@skus)", connection))
+        {
+            close.Parameters.AddWithValue("version", version);
+            close.Parameters.AddWithValue("skus", toClose.ToArray());
+            await close.ExecuteNonQueryAsync(cancellationToken);
+        }
+
+        await using (var importer = await connection.BeginBinaryImportAsync(
+            $"COPY {Partition(dataset)} (dataset_id, sku, from_version, data) FROM STDIN (FORMAT BINARY)", cancellationToken))
+        {
+            foreach (var (sku, data) in toOpen)
+            {
+                await importer.StartRowAsync(cancellationToken);
+                await importer.WriteAsync(dataset.Id, NpgsqlDbType.Smallint, cancellationToken);
+                await importer.WriteAsync(sku, NpgsqlDbType.Text, cancellationToken);
+                await importer.WriteAsync(version, NpgsqlDbType.Integer, cancellationToken);
+                await importer.WriteAsync(data, NpgsqlDbType.Text, cancellationToken);
+            }
+
+            await importer.CompleteAsync(cancellationToken);
+        }
+
+        var info = new VersionInfo(dataset.Name, version, "delta", current.Version, hash.Count, hash.Value(), added, changed, removed,
+            time.GetUtcNow(), request.CreatedBy, request.Note, []);
+        info = info with { Warnings = await guardrails.EvaluateAsync(connection, dataset, version, hash.Count, current, cancellationToken) };
+        await VersionState.InsertAsync(connection, dataset, info, hash.Sum(), cancellationToken);
+        await transaction.CommitAsync(cancellationToken);
+        return new ImportOutcome.Created(info);
+    }
+
+    private static async Task<Dictionary<string, string>> LoadOpenRowsAsync(
+        NpgsqlConnection connection, DatasetDefinition dataset, string[] skus, CancellationToken cancellationToken)
+    {
+        var rows = new Dictionary<string, string>(skus.Length, StringComparer.Ordinal);
+        await using var command = new NpgsqlCommand(
+            $"SELECT sku, data FROM {Partition(dataset)} WHERE dataset_id = {dataset.Id} AND to_version IS NULL AND sku = ANY(@skus)", connection);
+        command.Parameters.AddWithValue("skus", skus);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            rows[reader.GetString(0)] = reader.GetString(1);
+        }
+
+        return rows;
+    }
+
+    private async Task<bool> TryLockAsync(NpgsqlConnection connection, DatasetDefinition dataset, CancellationToken cancellationToken)
+    {
+        var timeoutMs = (long)options.Value.LockTimeout.TotalMilliseconds;
+        await ExecuteAsync(connection, $"SET LOCAL lock_timeout = {timeoutMs}", cancellationToken);
+        try
+        {
+            await ExecuteAsync(connection, $"SELECT pg_advisory_xact_lock({DatasetWriteLockClass}, {dataset.Id})", cancellationToken);
+        }
+        catch (PostgresException exception) when (exception.SqlState == PostgresErrorCodes.LockNotAvailable)
+        {
+            return false;
+        }
+
+        await ExecuteAsync(connection, "SET LOCAL lock_timeout = 0", cancellationToken);
+        return true;
+    }
+
+    private ImportOutcome.Conflict LockConflict(DatasetDefinition dataset) => new(
+        $"Another import of '{dataset.Name}' held the dataset for longer than {options.Value.LockTimeout}; retry when it has finished.");
+
+    internal static string Partition(DatasetDefinition dataset) => "records_" + dataset.Name;
+
+    private static async Task<int> ExecuteAsync(NpgsqlConnection connection, string sql, CancellationToken cancellationToken)
+    {
+        await using var command = new NpgsqlCommand(sql, connection);
+        return await command.ExecuteNonQueryAsync(cancellationToken);
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Created {Dataset} version {Version}: {Records} records ({Added} added, {Changed} changed, {Removed} removed)")]
+    private partial void LogCreated(string dataset, int version, long records, long added, long changed, long removed);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Rejected an import of {Dataset} with {ErrorCount} problems")]
+    private partial void LogRejected(string dataset, long errorCount);
+}

@@ -1,0 +1,32 @@
+namespace ControlPlane.Datasets;
+
+/// <summary>
+/// The fields of one import line after parsing, before the dataset's rules are applied.
+/// One instance is reused across the lines of an import to keep the streaming path allocation-light.
+/// </summary>
+public sealed class RecordFields
+{
+    public string? Op { get; set; }
+    public string? Sku { get; set; }
+    public decimal? Amount { get; set; }
+    public string? Currency { get; set; }
+    public decimal? ListAmount { get; set; }
+    public long? Available { get; set; }
+    public string? Warehouse { get; set; }
+    public string? Title { get; set; }
+    public string? Category { get; set; }
+
+    /// <summary>The attributes object already in canonical JSON.</summary>
+    public string? Attributes { get; set; }
+
+    /// <summary>Set when parsing already reported an error for this line.</summary>
+    public bool HasParseError { get; set; }
+
+    public void Clear()
+    {
+        Op = Sku = Currency = Warehouse = Title = Category = Attributes = null;
+        Amount = ListAmount = null;
+        Available = null;
+        HasParseError = false;
+    }
+}
