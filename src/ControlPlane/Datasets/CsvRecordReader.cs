@@ -142,6 +142,7 @@ public sealed class CsvRecordReader : RecordReader
                 }
                 else
                 {
+                    fields.MarkFailed(field);
                     Fail(fields, errors, name, $"'{name}' must be a decimal number");
                 }
 
@@ -153,6 +154,7 @@ public sealed class CsvRecordReader : RecordReader
                 }
                 else
                 {
+                    fields.MarkFailed(field);
                     Fail(fields, errors, name, "'available' must be a non-negative integer");
                 }
 

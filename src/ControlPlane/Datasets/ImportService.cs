@@ -78,9 +78,9 @@ public sealed partial class ImportService(
             while (await reader.ReadAsync(fields, errors, cancellationToken))
             {
                 var canonical = rules.ValidateRecord(fields, reader.Line, errors);
-                if (fields.Sku is { } sku && canonical is not null && !firstLineOfSku.TryAdd(sku, reader.Line))
+                if (rules.LastSkuValid && !firstLineOfSku.TryAdd(fields.Sku!, reader.Line))
                 {
-                    errors.Add(reader.Line, "sku", $"duplicate SKU '{sku}' (first on line {firstLineOfSku[sku]})");
+                    errors.Add(reader.Line, "sku", $"duplicate SKU '{fields.Sku}' (first on line {firstLineOfSku[fields.Sku!]})");
                     continue;
                 }
 
@@ -193,9 +193,9 @@ public sealed partial class ImportService(
             }
 
             var change = rules.ValidateChange(fields, reader.Line, errors);
-            if (change is { } valid && fields.Sku is { } sku && !changes.TryAdd(sku, (reader.Line, valid.Op, valid.Canonical)))
+            if (rules.LastSkuValid && !changes.TryAdd(fields.Sku!, (reader.Line, change?.Op ?? ChangeOp.Upsert, change?.Canonical)))
             {
-                errors.Add(reader.Line, "sku", $"SKU '{sku}' appears twice in the change set (first on line {changes[sku].Line})");
+                errors.Add(reader.Line, "sku", $"SKU '{fields.Sku}' appears twice in the change set (first on line {changes[fields.Sku!].Line})");
             }
         }
 

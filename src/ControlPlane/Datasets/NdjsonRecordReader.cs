@@ -203,6 +203,7 @@ public sealed class NdjsonRecordReader : RecordReader
                 }
                 else
                 {
+                    fields.MarkFailed(field);
                     Fail(fields, errors, line, name, $"'{name}' must be a decimal number");
                     reader.Skip();
                 }
@@ -215,6 +216,7 @@ public sealed class NdjsonRecordReader : RecordReader
                 }
                 else
                 {
+                    fields.MarkFailed(field);
                     Fail(fields, errors, line, name, "'available' must be a non-negative integer");
                     reader.Skip();
                 }
@@ -241,6 +243,7 @@ public sealed class NdjsonRecordReader : RecordReader
             default:
                 if (reader.TokenType != JsonTokenType.String)
                 {
+                    fields.MarkFailed(field);
                     Fail(fields, errors, line, name, $"'{name}' must be a string");
                     reader.Skip();
                     return;

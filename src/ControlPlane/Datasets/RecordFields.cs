@@ -22,11 +22,23 @@ public sealed class RecordFields
     /// <summary>Set when parsing already reported an error for this line.</summary>
     public bool HasParseError { get; set; }
 
+    /// <summary>Fields whose value could not be parsed; their "required" rule is not reported again.</summary>
+    public int FailedFields { get; private set; }
+
+    public void MarkFailed(FieldId field)
+    {
+        HasParseError = true;
+        FailedFields |= 1 << (int)field;
+    }
+
+    public bool Failed(FieldId field) => (FailedFields & (1 << (int)field)) != 0;
+
     public void Clear()
     {
         Op = Sku = Currency = Warehouse = Title = Category = Attributes = null;
         Amount = ListAmount = null;
         Available = null;
         HasParseError = false;
+        FailedFields = 0;
     }
 }

@@ -30,7 +30,7 @@ public sealed class RecordRules(DatasetDefinition dataset)
             errors.Add(line, "op", "'op' is only allowed in a change set (mode=delta)");
         }
 
-        CheckSku(fields.Sku, line, errors);
+        CheckSku(fields, line, errors);
         var canonical = dataset.Id switch
         {
             1 => Price(fields, line, errors),
@@ -43,6 +43,7 @@ public sealed class RecordRules(DatasetDefinition dataset)
     /// <summary>Validates a change-set line: <c>op</c> is upsert (with a full record) or delete (with a SKU only).</summary>
     public (ChangeOp Op, string? Canonical)? ValidateChange(RecordFields fields, long line, ImportErrors errors)
     {
+        LastSkuValid = false;
         var before = errors.Count;
         switch (fields.Op)
         {
@@ -53,7 +54,7 @@ public sealed class RecordRules(DatasetDefinition dataset)
                 fields.Op = op;
                 return canonical is null ? null : (ChangeOp.Upsert, canonical);
             case "delete":
-                CheckSku(fields.Sku, line, errors);
+                CheckSku(fields, line, errors);
                 if (fields.Amount is not null || fields.Currency is not null || fields.ListAmount is not null || fields.Available is not null
                     || fields.Warehouse is not null || fields.Title is not null || fields.Category is not null || fields.Attributes is not null)
                 {
@@ -72,13 +73,13 @@ public sealed class RecordRules(DatasetDefinition dataset)
 
     private string? Price(RecordFields fields, long line, ImportErrors errors)
     {
-        CheckAmount(fields.Amount, "amount", required: true, line, errors);
+        CheckAmount(fields.Amount, "amount", required: !fields.Failed(FieldId.Amount), line, errors);
         CheckAmount(fields.ListAmount, "listAmount", required: false, line, errors);
-        if (fields.Currency is null)
+        if (fields.Currency is null && !fields.Failed(FieldId.Currency))
         {
             errors.Add(line, "currency", "'currency' is required");
         }
-        else if (!Currencies.IsKnown(fields.Currency))
+        else if (fields.Currency is not null && !Currencies.IsKnown(fields.Currency))
         {
             errors.Add(line, "currency", $"'{fields.Currency}' is not an ISO 4217 currency code");
         }
@@ -108,7 +109,7 @@ public sealed class RecordRules(DatasetDefinition dataset)
     {
         if (fields.Available is null)
         {
-            if (!fields.HasParseError)
+            if (!fields.Failed(FieldId.Available))
             {
                 errors.Add(line, "available", "'available' is required");
             }
@@ -143,12 +144,12 @@ public sealed class RecordRules(DatasetDefinition dataset)
 
     private string? Product(RecordFields fields, long line, ImportErrors errors)
     {
-        if (string.IsNullOrWhiteSpace(fields.Title))
+        if (string.IsNullOrWhiteSpace(fields.Title) && !fields.Failed(FieldId.Title))
         {
             errors.Add(line, "title", "'title' is required and must not be empty");
         }
 
-        if (fields.Category is null)
+        if (fields.Category is null && !fields.Failed(FieldId.Category))
         {
             errors.Add(line, "category", "'category' is required");
         }
@@ -196,18 +197,29 @@ public sealed class RecordRules(DatasetDefinition dataset)
         }
     }
 
-    internal static void CheckSku(string? sku, long line, ImportErrors errors)
+    /// <summary>True when the last validated line carried a well-formed SKU (so duplicates can be found even on lines with other problems).</summary>
+    public bool LastSkuValid { get; private set; }
+
+    private void CheckSku(RecordFields fields, long line, ImportErrors errors)
     {
-        if (sku is null)
+        LastSkuValid = false;
+        if (fields.Sku is null)
         {
-            errors.Add(line, "sku", "'sku' is required");
+            if (!fields.Failed(FieldId.Sku))
+            {
+                errors.Add(line, "sku", "'sku' is required");
+            }
+
             return;
         }
 
-        if (SkuProblem(sku) is { } problem)
+        if (SkuProblem(fields.Sku) is { } problem)
         {
             errors.Add(line, "sku", problem);
+            return;
         }
+
+        LastSkuValid = true;
     }
 
     /// <summary>A SKU is 1..64 printable characters (code points): no control or format characters, no surrounding white space.</summary>
