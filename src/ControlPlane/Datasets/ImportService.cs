@@ -73,6 +73,7 @@ public sealed partial class ImportService(
         var copy = direct
             ? $"COPY {Partition(dataset)} (dataset_id, sku, from_version, data) FROM STDIN (FORMAT BINARY)"
             : "COPY import_stage (sku, data) FROM STDIN (FORMAT BINARY)";
+        var started = time.GetTimestamp();
         await using (var importer = await connection.BeginBinaryImportAsync(copy, cancellationToken))
         {
             while (await reader.ReadAsync(fields, errors, cancellationToken))
@@ -121,6 +122,7 @@ public sealed partial class ImportService(
             await importer.CompleteAsync(cancellationToken);
         }
 
+        var streamed = time.GetElapsedTime(started);
         var contentHash = hash.Value();
         if (latest is { } current && current.Info.ContentHash == contentHash)
         {
@@ -133,11 +135,16 @@ public sealed partial class ImportService(
             (added, changed, removed) = await MergeStageAsync(connection, dataset, version, cancellationToken);
         }
 
+        var merged = time.GetElapsedTime(started);
+
         var info = new VersionInfo(dataset.Name, version, "full", latest?.Info.Version, hash.Count, contentHash, added, changed, removed,
             time.GetUtcNow(), request.CreatedBy, request.Note, []);
         info = info with { Warnings = await guardrails.EvaluateAsync(connection, dataset, version, hash.Count, latest?.Info, cancellationToken) };
+        var checkedAt = time.GetElapsedTime(started);
         await VersionState.InsertAsync(connection, dataset, info, hash.Sum(), cancellationToken);
         await transaction.CommitAsync(cancellationToken);
+        LogPhases(dataset.Name, version, streamed.TotalMilliseconds, (merged - streamed).TotalMilliseconds,
+            (checkedAt - merged).TotalMilliseconds, (time.GetElapsedTime(started) - checkedAt).TotalMilliseconds);
         return new ImportOutcome.Created(info);
     }
 
@@ -355,6 +362,10 @@ public sealed partial class ImportService(
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Created {Dataset} version {Version}: {Records} records ({Added} added, {Changed} changed, {Removed} removed)")]
     private partial void LogCreated(string dataset, int version, long records, long added, long changed, long removed);
+
+    [LoggerMessage(Level = LogLevel.Information,
+        Message = "Import of {Dataset} version {Version} took {StreamMs:0} ms reading and copying, {MergeMs:0} ms merging, {GuardrailMs:0} ms on guardrails, {CommitMs:0} ms committing")]
+    private partial void LogPhases(string dataset, int version, double streamMs, double mergeMs, double guardrailMs, double commitMs);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Rejected an import of {Dataset} with {ErrorCount} problems")]
     private partial void LogRejected(string dataset, long errorCount);

@@ -16,14 +16,14 @@ public static class DemoCatalogue
 
     public static string PriceLine(int index, int seed = 0)
     {
-        var cents = 199 + (index * 7919 + seed * 104729) % 99_800;
+        var cents = 199 + ((long)index * 7919 + seed * 104729L) % 99_800;
         var amount = (cents / 100m).ToString(CultureInfo.InvariantCulture);
         var list = ((cents + 500) / 100m).ToString(CultureInfo.InvariantCulture);
         return $"{{\"sku\":\"{Sku(index)}\",\"amount\":{amount},\"currency\":\"CNY\",\"listAmount\":{list}}}";
     }
 
     public static string StockLine(int index, int seed = 0) =>
-        $"{{\"sku\":\"{Sku(index)}\",\"available\":{(index * 31 + seed * 17) % 500},\"warehouse\":\"{Warehouses[index % Warehouses.Length]}\"}}";
+        $"{{\"sku\":\"{Sku(index)}\",\"available\":{((long)index * 31 + seed * 17) % 500},\"warehouse\":\"{Warehouses[index % Warehouses.Length]}\"}}";
 
     public static string ProductLine(int index, int seed = 0) =>
         $"{{\"sku\":\"{Sku(index)}\",\"title\":\"Demo product {index}{(seed == 0 ? "" : " v" + seed)}\",\"category\":\"{Categories[index % Categories.Length]}\",\"attributes\":{{\"color\":\"{(index % 2 == 0 ? "red" : "blue")}\",\"size\":{index % 12 + 35}}}}}";
