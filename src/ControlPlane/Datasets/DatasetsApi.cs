@@ -96,7 +96,10 @@ public static class DatasetsApi
             sizeFeature.MaxRequestBodySize = null;
         }
 
-        var request = new ImportRequest(definition, importMode.Value, parsedBase, rebaseFlag, allowEmptyFlag, Actor(context), note);
+        var request = new ImportRequest(definition, importMode.Value, parsedBase, rebaseFlag, allowEmptyFlag, Actor(context), note)
+        {
+            ExpectedBytes = context.Request.ContentLength,
+        };
         var body = new LimitedReadStream(context.Request.Body, limit);
         var outcome = await imports.ImportAsync(request, body, context.Request.ContentType, cancellationToken);
         return outcome switch

@@ -35,7 +35,7 @@ public sealed class Guardrails(IOptions<GuardrailOptions> options)
                 """
                 SELECT o.sku FROM records_price o
                 JOIN records_price c ON c.dataset_id = 1 AND c.sku = o.sku AND c.to_version = @version
-                WHERE o.dataset_id = 1 AND o.from_version = @version
+                WHERE o.dataset_id = 1 AND o.from_version = @version AND o.from_version > 1
                   AND abs((o.data::jsonb->>'amount')::numeric - (c.data::jsonb->>'amount')::numeric) * 100
                       > @percent * (c.data::jsonb->>'amount')::numeric
                 """, version, settings, cancellationToken);
@@ -49,10 +49,12 @@ public sealed class Guardrails(IOptions<GuardrailOptions> options)
 
         if (dataset == DatasetDefinition.Price)
         {
+            // Version 1 rows are outside the partial index records_opened; they are the whole partition anyway.
+            var opened = version > 1 ? "AND o.from_version > 1" : "";
             var (count, examples) = await CountAsync(connection,
-                """
+                $"""
                 SELECT o.sku FROM records_price o
-                WHERE o.dataset_id = 1 AND o.from_version = @version
+                WHERE o.dataset_id = 1 AND o.from_version = @version {opened}
                   AND NOT EXISTS (SELECT 1 FROM records_product p WHERE p.dataset_id = 3 AND p.sku = o.sku AND p.to_version IS NULL)
                 """, version, settings, cancellationToken);
             if (count > 0)

@@ -14,4 +14,8 @@ public sealed record ImportRequest(
     bool Rebase,
     bool AllowEmpty,
     string CreatedBy,
-    string? Note);
+    string? Note)
+{
+    /// <summary>The body's Content-Length when the client sent one; used only to size buffers.</summary>
+    public long? ExpectedBytes { get; init; }
+}

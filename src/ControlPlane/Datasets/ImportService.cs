@@ -66,47 +66,15 @@ public sealed partial class ImportService(
         }
 
         var errors = new ImportErrors();
-        var hash = new ContentHash();
-        var firstLineOfSku = new Dictionary<string, long>(StringComparer.Ordinal);
-        var fields = new RecordFields();
-        var rules = new RecordRules(dataset);
         var copy = direct
             ? $"COPY {Partition(dataset)} (dataset_id, sku, from_version, data) FROM STDIN (FORMAT BINARY)"
             : "COPY import_stage (sku, data) FROM STDIN (FORMAT BINARY)";
         var started = time.GetTimestamp();
+        ContentHash hash;
         await using (var importer = await connection.BeginBinaryImportAsync(copy, cancellationToken))
         {
-            while (await reader.ReadAsync(fields, errors, cancellationToken))
-            {
-                var canonical = rules.ValidateRecord(fields, reader.Line, errors);
-                if (rules.LastSkuValid && !firstLineOfSku.TryAdd(fields.Sku!, reader.Line))
-                {
-                    errors.Add(reader.Line, "sku", $"duplicate SKU '{fields.Sku}' (first on line {firstLineOfSku[fields.Sku!]})");
-                    continue;
-                }
-
-                if (canonical is null || errors.Any)
-                {
-                    // Keep reading to report every problem, but write nothing more.
-                    continue;
-                }
-
-                await importer.StartRowAsync(cancellationToken);
-                if (direct)
-                {
-                    await importer.WriteAsync(dataset.Id, NpgsqlDbType.Smallint, cancellationToken);
-                    await importer.WriteAsync(fields.Sku!, NpgsqlDbType.Text, cancellationToken);
-                    await importer.WriteAsync(version, NpgsqlDbType.Integer, cancellationToken);
-                }
-                else
-                {
-                    await importer.WriteAsync(fields.Sku!, NpgsqlDbType.Text, cancellationToken);
-                }
-
-                await importer.WriteAsync(canonical, NpgsqlDbType.Text, cancellationToken);
-                hash.Add(canonical);
-            }
-
+            var pipeline = new SnapshotPipeline(reader, new RecordRules(dataset), errors, request.ExpectedBytes);
+            hash = await pipeline.RunAsync(importer, direct ? dataset.Id : null, direct ? version : null, cancellationToken);
             if (errors.Any)
             {
                 // Disposing without Complete cancels the COPY; the transaction rolls back with it.
@@ -115,7 +83,7 @@ public sealed partial class ImportService(
 
             if (hash.Count == 0 && !request.AllowEmpty)
             {
-                errors.Add(reader.Line, null, "the snapshot has no records; pass allowEmpty=true to publish an empty version");
+                errors.Add(pipeline.LastLine, null, "the snapshot has no records; pass allowEmpty=true to publish an empty version");
                 return new ImportOutcome.Invalid("An empty full snapshot is refused unless allowEmpty=true.", errors);
             }
 
@@ -153,27 +121,38 @@ public sealed partial class ImportService(
     {
         var partition = Partition(dataset);
         await ExecuteAsync(connection, "ANALYZE import_stage", cancellationToken);
-        var closed = await ExecuteAsync(connection,
+
+        // One pass over the snapshot and the latest version finds every difference; the writes that
+        // follow touch only the changed SKUs.
+        await ExecuteAsync(connection,
+            $"""
+            CREATE TEMP TABLE import_changes ON COMMIT DROP AS
+            SELECT coalesce(s.sku, r.sku) AS sku, s.data AS new_data, r.data IS NOT NULL AS existed
+            FROM import_stage s
+            FULL JOIN (SELECT sku, data FROM {partition} WHERE dataset_id = {dataset.Id} AND to_version IS NULL) r ON r.sku = s.sku
+            WHERE s.data IS DISTINCT FROM r.data
+            """, cancellationToken);
+        await ExecuteAsync(connection,
             $"""
             UPDATE {partition} r SET to_version = {version}
-            WHERE r.dataset_id = {dataset.Id} AND r.to_version IS NULL
-              AND NOT EXISTS (SELECT 1 FROM import_stage s WHERE s.sku = r.sku AND s.data = r.data)
+            FROM import_changes c
+            WHERE c.existed AND r.dataset_id = {dataset.Id} AND r.sku = c.sku AND r.to_version IS NULL
             """, cancellationToken);
-        var opened = await ExecuteAsync(connection,
+        await ExecuteAsync(connection,
             $"""
             INSERT INTO {partition} (dataset_id, sku, from_version, data)
-            SELECT {dataset.Id}, s.sku, {version}, s.data FROM import_stage s
-            WHERE NOT EXISTS (SELECT 1 FROM {partition} r WHERE r.dataset_id = {dataset.Id} AND r.sku = s.sku AND r.to_version IS NULL)
+            SELECT {dataset.Id}, c.sku, {version}, c.new_data FROM import_changes c WHERE c.new_data IS NOT NULL
             """, cancellationToken);
         await using var command = new NpgsqlCommand(
-            $"""
-            SELECT count(*) FROM {partition} o
-            JOIN {partition} c ON c.dataset_id = {dataset.Id} AND c.sku = o.sku AND c.to_version = {version}
-            WHERE o.dataset_id = {dataset.Id} AND o.from_version = {version}
-            """,
-            connection);
-        var changed = (long)(await command.ExecuteScalarAsync(cancellationToken))!;
-        return (opened - changed, changed, closed - changed);
+            """
+            SELECT count(*) FILTER (WHERE NOT existed),
+                   count(*) FILTER (WHERE existed AND new_data IS NOT NULL),
+                   count(*) FILTER (WHERE new_data IS NULL)
+            FROM import_changes
+            """, connection);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        await reader.ReadAsync(cancellationToken);
+        return (reader.GetInt64(0), reader.GetInt64(1), reader.GetInt64(2));
     }
 
     private async Task<ImportOutcome> ImportDeltaAsync(ImportRequest request, RecordReader reader, CancellationToken cancellationToken)

@@ -117,7 +117,10 @@ public sealed class NdjsonRecordReader : RecordReader
             line = line.Slice(3);
         }
 
-        var reader = new Utf8JsonReader(line, new JsonReaderOptions { MaxDepth = 32 });
+        // The span reader is markedly faster than the sequence one; almost every line sits in one segment.
+        var reader = line.IsSingleSegment
+            ? new Utf8JsonReader(line.FirstSpan, new JsonReaderOptions { MaxDepth = 32 })
+            : new Utf8JsonReader(line, new JsonReaderOptions { MaxDepth = 32 });
         var seen = 0;
         try
         {

@@ -128,33 +128,8 @@ public sealed class VersionQueries(NpgsqlDataSource dataSource)
         var reversed = from > to;
         var (low, high) = reversed ? (to, from) : (from, to);
         var partition = ImportService.Partition(dataset);
-        var pairs =
-            $"""
-            WITH touched AS (
-                SELECT sku FROM {partition} WHERE dataset_id = @dataset AND from_version > @low AND from_version <= @high
-                UNION
-                SELECT sku FROM {partition} WHERE dataset_id = @dataset AND to_version > @low AND to_version <= @high
-            ), pairs AS (
-                SELECT t.sku,
-                    (SELECT r.data FROM {partition} r WHERE r.dataset_id = @dataset AND r.sku = t.sku
-                        AND r.from_version <= @low AND (r.to_version IS NULL OR r.to_version > @low)) AS low_data,
-                    (SELECT r.data FROM {partition} r WHERE r.dataset_id = @dataset AND r.sku = t.sku
-                        AND r.from_version <= @high AND (r.to_version IS NULL OR r.to_version > @high)) AS high_data
-                FROM touched t
-            )
-            """;
 
         // Kinds are from the caller's point of view: "added" means present in `to` but not in `from`.
-        var lowOnly = reversed ? "added" : "removed";
-        var highOnly = reversed ? "removed" : "added";
-        await using var batch = dataSource.CreateBatch();
-        var counts = new NpgsqlBatchCommand(
-            pairs + $"""
-            SELECT count(*) FILTER (WHERE low_data IS NULL AND high_data IS NOT NULL) AS {highOnly},
-                   count(*) FILTER (WHERE low_data IS NOT NULL AND high_data IS NULL) AS {lowOnly},
-                   count(*) FILTER (WHERE low_data <> high_data) AS changed
-            FROM pairs
-            """);
         var filter = only switch
         {
             DiffChange.Changed => "AND low_data IS NOT NULL AND high_data IS NOT NULL",
@@ -162,37 +137,64 @@ public sealed class VersionQueries(NpgsqlDataSource dataSource)
             DiffChange.Removed => reversed ? "AND low_data IS NULL" : "AND high_data IS NULL",
             _ => "",
         };
-        var items = new NpgsqlBatchCommand(
-            pairs + $"""
-            SELECT sku, low_data, high_data FROM pairs
-            WHERE low_data IS DISTINCT FROM high_data AND sku > @after {filter}
-            ORDER BY sku LIMIT @limit
+
+        // Rows of one SKU never overlap, so the newest row that began at or before a version is the only
+        // candidate for it; it is visible when it had not yet ended. One statement gives counts and a page.
+        await using var command = dataSource.CreateCommand(
+            $"""
+            WITH touched AS (
+                SELECT sku FROM {partition} WHERE dataset_id = @dataset AND from_version > 1 AND from_version > @low AND from_version <= @high
+                UNION
+                SELECT sku FROM {partition} WHERE dataset_id = @dataset AND to_version > @low AND to_version <= @high
+            ), pairs AS MATERIALIZED (
+                SELECT t.sku, lo.data AS low_data, hi.data AS high_data
+                FROM touched t
+                LEFT JOIN LATERAL (
+                    SELECT r.data, r.to_version FROM {partition} r
+                    WHERE r.dataset_id = @dataset AND r.sku = t.sku AND r.from_version <= @low
+                    ORDER BY r.from_version DESC LIMIT 1) lo ON lo.to_version IS NULL OR lo.to_version > @low
+                LEFT JOIN LATERAL (
+                    SELECT r.data, r.to_version FROM {partition} r
+                    WHERE r.dataset_id = @dataset AND r.sku = t.sku AND r.from_version <= @high
+                    ORDER BY r.from_version DESC LIMIT 1) hi ON hi.to_version IS NULL OR hi.to_version > @high
+            ), counts AS (
+                SELECT count(*) FILTER (WHERE low_data IS NULL AND high_data IS NOT NULL) AS high_only,
+                       count(*) FILTER (WHERE low_data IS NOT NULL AND high_data IS NULL) AS low_only,
+                       count(*) FILTER (WHERE low_data <> high_data) AS changed
+                FROM pairs
+            )
+            SELECT c.high_only, c.low_only, c.changed, page.sku, page.low_data, page.high_data
+            FROM counts c
+            LEFT JOIN LATERAL (
+                SELECT sku, low_data, high_data FROM pairs
+                WHERE low_data IS DISTINCT FROM high_data AND sku > @after {filter}
+                ORDER BY sku LIMIT @limit) page ON true
+            ORDER BY page.sku
             """);
-        foreach (var command in new[] { counts, items })
-        {
-            command.Parameters.AddWithValue("dataset", dataset.Id);
-            command.Parameters.AddWithValue("low", low);
-            command.Parameters.AddWithValue("high", high);
-            batch.BatchCommands.Add(command);
-        }
+        command.Parameters.AddWithValue("dataset", dataset.Id);
+        command.Parameters.AddWithValue("low", low);
+        command.Parameters.AddWithValue("high", high);
+        command.Parameters.AddWithValue("after", after ?? "");
+        command.Parameters.AddWithValue("limit", limit + 1);
 
-        items.Parameters.AddWithValue("after", after ?? "");
-        items.Parameters.AddWithValue("limit", limit + 1);
-
-        await using var reader = await batch.ExecuteReaderAsync(cancellationToken);
-        await reader.ReadAsync(cancellationToken);
-        var added = reader.GetInt64(reader.GetOrdinal("added"));
-        var removed = reader.GetInt64(reader.GetOrdinal("removed"));
-        var changed = reader.GetInt64(reader.GetOrdinal("changed"));
-        await reader.NextResultAsync(cancellationToken);
+        long highOnly = 0, lowOnly = 0, changed = 0;
         var list = new List<DiffItem>();
-        while (await reader.ReadAsync(cancellationToken))
+        await using (var reader = await command.ExecuteReaderAsync(cancellationToken))
         {
-            var lowData = reader.IsDBNull(1) ? (JsonElement?)null : Parse(reader.GetString(1));
-            var highData = reader.IsDBNull(2) ? (JsonElement?)null : Parse(reader.GetString(2));
-            var (before, afterData) = reversed ? (highData, lowData) : (lowData, highData);
-            var change = before is null ? DiffChange.Added : afterData is null ? DiffChange.Removed : DiffChange.Changed;
-            list.Add(new DiffItem(reader.GetString(0), change, before, afterData));
+            while (await reader.ReadAsync(cancellationToken))
+            {
+                (highOnly, lowOnly, changed) = (reader.GetInt64(0), reader.GetInt64(1), reader.GetInt64(2));
+                if (reader.IsDBNull(3))
+                {
+                    continue;
+                }
+
+                var lowData = reader.IsDBNull(4) ? (JsonElement?)null : Parse(reader.GetString(4));
+                var highData = reader.IsDBNull(5) ? (JsonElement?)null : Parse(reader.GetString(5));
+                var (before, afterData) = reversed ? (highData, lowData) : (lowData, highData);
+                var change = before is null ? DiffChange.Added : afterData is null ? DiffChange.Removed : DiffChange.Changed;
+                list.Add(new DiffItem(reader.GetString(3), change, before, afterData));
+            }
         }
 
         var hasMore = list.Count > limit;
@@ -201,6 +203,7 @@ public sealed class VersionQueries(NpgsqlDataSource dataSource)
             list.RemoveAt(list.Count - 1);
         }
 
+        var (added, removed) = reversed ? (lowOnly, highOnly) : (highOnly, lowOnly);
         return new DiffPage(dataset.Name, from, to, added, changed, removed, list, hasMore ? list[^1].Sku : null);
     }
 
