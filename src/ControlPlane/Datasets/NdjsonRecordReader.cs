@@ -124,6 +124,7 @@ public sealed class NdjsonRecordReader : RecordReader
             if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject)
             {
                 Fail(fields, errors, lineNumber, null, "line is not a JSON object");
+                fields.MarkUnreadable();
                 return;
             }
 
@@ -157,10 +158,12 @@ public sealed class NdjsonRecordReader : RecordReader
         catch (JsonException exception)
         {
             Fail(fields, errors, lineNumber, null, "malformed JSON: " + FirstSentence(exception.Message));
+            fields.MarkUnreadable();
         }
         catch (InvalidOperationException exception)
         {
             Fail(fields, errors, lineNumber, null, "malformed JSON: " + FirstSentence(exception.Message));
+            fields.MarkUnreadable();
         }
     }
 
