@@ -10,6 +10,8 @@ namespace ControlPlane.Tests.Support;
 public sealed class ControlPlaneFactory(IReadOnlyDictionary<string, string?> settings, TimeProvider time)
     : WebApplicationFactory<Program>
 {
+    public RequestTracker Requests { get; } = new();
+
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {
         builder.ConfigureAppConfiguration((_, configuration) => configuration.AddInMemoryCollection(new Dictionary<string, string?>(settings)
@@ -17,6 +19,10 @@ public sealed class ControlPlaneFactory(IReadOnlyDictionary<string, string?> set
             ["Logging:LogLevel:Default"] = "Warning",
             ["Logging:LogLevel:Microsoft.AspNetCore"] = "Warning",
         }));
-        builder.ConfigureTestServices(services => services.AddSingleton(time));
+        builder.ConfigureTestServices(services =>
+        {
+            services.AddSingleton(time);
+            services.AddSingleton<IStartupFilter>(new RequestTracker.StartupFilter(Requests));
+        });
     }
 }

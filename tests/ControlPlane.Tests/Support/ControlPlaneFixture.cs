@@ -1,4 +1,8 @@
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace ControlPlane.Tests.Support;
 
@@ -22,6 +26,13 @@ public class ControlPlaneFixture : IAsyncLifetime, IAsyncDisposable
 
     protected virtual IEnumerable<KeyValuePair<string, string?>> Settings => [];
 
+    /// <summary>
+    /// Serve over Kestrel on a loopback port instead of the in-memory server: needed where the transport
+    /// matters, such as chunked bodies and clients that drop the connection mid-upload (the in-memory server
+    /// never tells the application that such a client is gone).
+    /// </summary>
+    protected virtual bool UseKestrel => false;
+
     public async Task InitializeAsync()
     {
         _database = await TestDatabase.CreateAsync();
@@ -36,7 +47,16 @@ public class ControlPlaneFixture : IAsyncLifetime, IAsyncDisposable
         }
 
         _factory = new ControlPlaneFactory(settings, Time);
-        _client = _factory.CreateClient(new WebApplicationFactoryClientOptions { AllowAutoRedirect = false });
+        var options = new WebApplicationFactoryClientOptions { AllowAutoRedirect = false };
+        if (UseKestrel)
+        {
+            _factory.UseKestrel(0);
+            _factory.StartServer();
+            var addresses = _factory.Services.GetRequiredService<IServer>().Features.GetRequiredFeature<IServerAddressesFeature>().Addresses;
+            options.BaseAddress = new Uri(addresses.First());
+        }
+
+        _client = _factory.CreateClient(options);
     }
 
     /// <summary>Empties every dataset so a test starts from no versions at all.</summary>
