@@ -2,12 +2,6 @@ using ControlPlane.Tests.Support;
 
 namespace ControlPlane.Tests.Datasets;
 
-/// <summary>The application behind Kestrel, where a client that dies mid-upload drops its connection.</summary>
-public sealed class KestrelFixture : ControlPlaneFixture
-{
-    protected override bool UseKestrel => true;
-}
-
 public sealed class FailedUploadTests(KestrelFixture fixture) : DatabaseTest(fixture), IClassFixture<KestrelFixture>
 {
     [Theory]
