@@ -34,6 +34,9 @@ public sealed class NdjsonValidationTests(ControlPlaneFixture fixture) : Databas
         { "empty title", "product", """{"sku":"X-2","title":"","category":"c"}""", "title" },
         { "blank title", "product", """{"sku":"X-2","title":"   ","category":"c"}""", "title" },
         { "attributes not an object", "product", """{"sku":"X-2","title":"t","category":"c","attributes":[1]}""", "attributes" },
+        { "attributes with a key twice", "product", """{"sku":"X-2","title":"t","category":"c","attributes":{"a":1,"a":2}}""", "attributes" },
+        { "a field twice", "stock", """{"sku":"X-2","available":1,"available":2}""", "available" },
+        { "warehouse empty", "stock", """{"sku":"X-2","available":1,"warehouse":""}""", "warehouse" },
     };
 
     [Theory]
@@ -74,6 +77,14 @@ public sealed class NdjsonValidationTests(ControlPlaneFixture fixture) : Databas
         var body = Bodies.Lines(ValidLines["price"][0], line, ValidLines["price"][1]);
 
         await RejectedImport.AssertAsync(Client, Database, "price", body, "", DatasetsClient.Ndjson, (2, null));
+    }
+
+    [Fact]
+    public async Task A_line_longer_than_1_MiB_is_refused_naming_its_line()
+    {
+        var longLine = $$"""{"sku":"X-2","amount":1,"currency":"EUR","pad":"{{new string('x', 1_200_000)}}"}""";
+
+        await RejectedImport.AssertAsync(Client, Database, "price", Bodies.Lines(ValidLines["price"][0], longLine, ValidLines["price"][1]), "", DatasetsClient.Ndjson, (2, null));
     }
 
     [Fact]
