@@ -14,11 +14,14 @@ public sealed class ControlPlaneFactory(IReadOnlyDictionary<string, string?> set
 
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {
-        builder.ConfigureAppConfiguration((_, configuration) => configuration.AddInMemoryCollection(new Dictionary<string, string?>(settings)
-        {
-            ["Logging:LogLevel:Default"] = "Warning",
-            ["Logging:LogLevel:Microsoft.AspNetCore"] = "Warning",
-        }));
+        // Quiet by default; a fixture's own settings come last and win.
+        builder.ConfigureAppConfiguration((_, configuration) => configuration
+            .AddInMemoryCollection(new Dictionary<string, string?>
+            {
+                ["Logging:LogLevel:Default"] = "Warning",
+                ["Logging:LogLevel:Microsoft.AspNetCore"] = "Warning",
+            })
+            .AddInMemoryCollection(settings));
         builder.ConfigureTestServices(services =>
         {
             services.AddSingleton(time);
