@@ -13,6 +13,14 @@ public sealed class CsvValidationTests(ControlPlaneFixture fixture) : DatabaseTe
     }
 
     [Fact]
+    public async Task An_op_column_in_a_full_CSV_snapshot_is_refused()
+    {
+        var body = "op,sku,available\r\nupsert,X-1,1\r\n";
+
+        await RejectedImport.AssertAsync(Client, Database, "stock", body, "", DatasetsClient.Csv, (1, "op"));
+    }
+
+    [Fact]
     public async Task A_CSV_cell_of_the_wrong_type_is_refused_naming_its_line_counting_the_header()
     {
         var body = "sku,amount,currency\r\nX-1,1,EUR\r\nX-2,abc,EUR\r\nX-3,2,EUR\r\n";

@@ -25,6 +25,21 @@ public sealed class GuardrailTests(ControlPlaneFixture fixture) : DatabaseTest(f
     }
 
     [Fact]
+    public async Task A_warning_counts_every_SKU_but_lists_only_the_first_10_as_examples()
+    {
+        var records = Bodies.Prices(30);
+        await ImportProductsAsync([.. records.Select(r => r.Sku)]);
+        await Client.ImportAsync("price", Bodies.Ndjson(records));
+        var moved = records.Where((_, i) => i % 2 == 1).Select(r => r.Sku).ToHashSet();
+
+        var version = await Client.ImportAsync("price", Bodies.Ndjson(records.Select(r => moved.Contains(r.Sku) ? r with { Amount = r.Amount * 2 + 1 } : r)));
+
+        var warning = Assert.Single(version.Warnings);
+        Assert.Equal(("price-moved", 15L), (warning.Code, warning.Count));
+        Assert.Equal(moved.Order(StringComparer.Ordinal).Take(10), warning.Examples);
+    }
+
+    [Fact]
     public async Task A_price_move_in_a_full_reimport_is_warned_too()
     {
         var records = Bodies.Prices(20);
