@@ -63,6 +63,14 @@ public sealed class CsvValidationTests(ControlPlaneFixture fixture) : DatabaseTe
     }
 
     [Fact]
+    public async Task Line_numbers_count_blank_lines()
+    {
+        var body = "sku,available\r\nX-1,1\r\n\r\nX-2,-1\r\n";
+
+        await RejectedImport.AssertAsync(Client, Database, "stock", body, "", DatasetsClient.Csv, (4, "available"));
+    }
+
+    [Fact]
     public async Task Line_numbers_after_a_quoted_multi_line_cell_count_physical_lines()
     {
         var body = "sku,title,category\r\nX-1,\"two\r\nlines\",c\r\nX-2,,c\r\n";
