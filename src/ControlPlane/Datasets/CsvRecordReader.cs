@@ -67,7 +67,7 @@ public sealed class CsvRecordReader : RecordReader
         var record = _parser.Record ?? [];
         if (record.Length != _columns!.Length)
         {
-            fields.HasParseError = true;
+            fields.MarkUnreadable();
             errors.Add(Line, null, $"expected {_columns.Length} cells as in the header, found {record.Length}");
             return true;
         }

@@ -171,8 +171,9 @@ public static class DatasetsApi
     }
 
     private static async Task<Results<Ok<RecordItem>, ProblemHttpResult>> GetRecord(
-        string dataset, int version, string sku, VersionQueries queries, CancellationToken cancellationToken)
+        string dataset, int version, string sku, HttpContext context, VersionQueries queries, CancellationToken cancellationToken)
     {
+        sku = SkuFromRawTarget(context) ?? sku;
         if (DatasetDefinition.Find(dataset) is not { } definition)
         {
             return UnknownDataset(dataset);
@@ -226,6 +227,24 @@ public static class DatasetsApi
         }
 
         return TypedResults.Ok(await queries.DiffAsync(definition, from.Value, to.Value, only, after, limit ?? 100, cancellationToken));
+    }
+
+    /// <summary>
+    /// The SKU as the client encoded it. Servers decode the path before routing except for %2F, so the route value
+    /// of a SKU holding '/' still reads "%2F", and cannot be told from a SKU that really holds "%2F" (sent as
+    /// "%252F"). The raw request target keeps the client's encoding; null where the server does not provide it.
+    /// </summary>
+    internal static string? SkuFromRawTarget(HttpContext context)
+    {
+        var raw = context.Features.Get<IHttpRequestFeature>()?.RawTarget;
+        if (string.IsNullOrEmpty(raw))
+        {
+            return null;
+        }
+
+        // A trailing slash is tolerated by routing; a SKU's own '/' is always encoded, so it cannot end the path.
+        var path = raw.Split('?', 2)[0].TrimEnd('/');
+        return Uri.UnescapeDataString(path[(path.LastIndexOf('/') + 1)..]);
     }
 
     internal static string Actor(HttpContext context) =>

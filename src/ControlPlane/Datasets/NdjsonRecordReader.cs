@@ -19,6 +19,7 @@ public sealed class NdjsonRecordReader : RecordReader
     private bool _hasBuffer;
     private bool _completed;
     private bool _finished;
+    private bool _pipeCompleted;
 
     public NdjsonRecordReader(PipeReader pipe, DatasetDefinition dataset, bool allowOp)
     {
@@ -49,13 +50,14 @@ public sealed class NdjsonRecordReader : RecordReader
                 }
                 else if (_completed)
                 {
+                    // The last line has no newline. It still lives in the pipe's buffers, which completing the
+                    // pipe hands back to the pool, so the pipe is completed only once the line has been parsed.
                     line = _buffer;
                     _buffer = _buffer.Slice(_buffer.End);
                     _finished = true;
-                    _pipe.AdvanceTo(_buffer.End);
-                    await _pipe.CompleteAsync();
                     if (line.IsEmpty)
                     {
+                        await CompletePipeAsync();
                         return false;
                     }
                 }
@@ -63,7 +65,7 @@ public sealed class NdjsonRecordReader : RecordReader
                 {
                     errors.Add(Line + 1, null, $"line is longer than {MaxLineBytes} bytes");
                     _finished = true;
-                    await _pipe.CompleteAsync();
+                    await CompletePipeAsync();
                     return false;
                 }
                 else
@@ -90,7 +92,18 @@ public sealed class NdjsonRecordReader : RecordReader
             _hasBuffer = true;
         }
 
+        await CompletePipeAsync();
         return false;
+    }
+
+    private async ValueTask CompletePipeAsync()
+    {
+        if (!_pipeCompleted)
+        {
+            _pipeCompleted = true;
+            _pipe.AdvanceTo(_buffer.End);
+            await _pipe.CompleteAsync();
+        }
     }
 
     private static bool IsBlank(ReadOnlySequence<byte> line)
@@ -127,6 +140,7 @@ public sealed class NdjsonRecordReader : RecordReader
             if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject)
             {
                 Fail(fields, errors, lineNumber, null, "line is not a JSON object");
+                fields.MarkUnreadable();
                 return;
             }
 
@@ -160,10 +174,12 @@ public sealed class NdjsonRecordReader : RecordReader
         catch (JsonException exception)
         {
             Fail(fields, errors, lineNumber, null, "malformed JSON: " + FirstSentence(exception.Message));
+            fields.MarkUnreadable();
         }
         catch (InvalidOperationException exception)
         {
             Fail(fields, errors, lineNumber, null, "malformed JSON: " + FirstSentence(exception.Message));
+            fields.MarkUnreadable();
         }
     }
 

@@ -22,6 +22,13 @@ public sealed class RecordFields
     /// <summary>Set when parsing already reported an error for this line.</summary>
     public bool HasParseError { get; set; }
 
+    /// <summary>
+    /// Set when the line could not be read into fields at all (malformed JSON, not an object, wrong number of
+    /// CSV cells). Its one error is already reported; the dataset's rules would only add noise such as
+    /// "'currency' is required" for fields the reader never reached.
+    /// </summary>
+    public bool Unreadable { get; private set; }
+
     /// <summary>Fields whose value could not be parsed; their "required" rule is not reported again.</summary>
     public int FailedFields { get; private set; }
 
@@ -29,6 +36,12 @@ public sealed class RecordFields
     {
         HasParseError = true;
         FailedFields |= 1 << (int)field;
+    }
+
+    public void MarkUnreadable()
+    {
+        HasParseError = true;
+        Unreadable = true;
     }
 
     public bool Failed(FieldId field) => (FailedFields & (1 << (int)field)) != 0;
@@ -39,6 +52,7 @@ public sealed class RecordFields
         Amount = ListAmount = null;
         Available = null;
         HasParseError = false;
+        Unreadable = false;
         FailedFields = 0;
     }
 }

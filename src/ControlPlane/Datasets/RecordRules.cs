@@ -24,6 +24,13 @@ public sealed class RecordRules(DatasetDefinition dataset)
     /// <summary>Validates a full-snapshot line; returns its canonical JSON or null when it broke a rule.</summary>
     public string? ValidateRecord(RecordFields fields, long line, ImportErrors errors)
     {
+        if (fields.Unreadable)
+        {
+            // The reader reported the line's one error; no field of it can be trusted, not even the SKU.
+            LastSkuValid = false;
+            return null;
+        }
+
         var before = errors.Count;
         if (fields.Op is not null)
         {
@@ -44,6 +51,11 @@ public sealed class RecordRules(DatasetDefinition dataset)
     public (ChangeOp Op, string? Canonical)? ValidateChange(RecordFields fields, long line, ImportErrors errors)
     {
         LastSkuValid = false;
+        if (fields.Unreadable)
+        {
+            return null;
+        }
+
         var before = errors.Count;
         switch (fields.Op)
         {
