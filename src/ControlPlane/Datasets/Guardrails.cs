@@ -6,12 +6,14 @@ namespace ControlPlane.Datasets;
 
 /// <summary>
 /// Computes the advisory warnings of a new version inside its import transaction, from the rows the
-/// version opened and closed, so the work follows the size of the change.
+/// version opened and closed, so the work follows the size of the change. The queries look rows up per SKU
+/// through the primary key, so a planner working from stale statistics cannot turn them into a cross join.
 /// </summary>
 public sealed class Guardrails(IOptions<GuardrailOptions> options)
 {
     public async Task<IReadOnlyList<GuardrailWarning>> EvaluateAsync(
-        NpgsqlConnection connection, DatasetDefinition dataset, int version, long records, VersionInfo? previous, CancellationToken cancellationToken)
+        NpgsqlConnection connection, DatasetDefinition dataset, int version, long records, long openedRecords, VersionInfo? previous,
+        CancellationToken cancellationToken)
     {
         var settings = options.Value;
         var warnings = new List<GuardrailWarning>();
@@ -34,8 +36,11 @@ public sealed class Guardrails(IOptions<GuardrailOptions> options)
             var (count, examples) = await CountAsync(connection,
                 """
                 SELECT o.sku FROM records_price o
-                JOIN records_price c ON c.dataset_id = 1 AND c.sku = o.sku AND c.to_version = @version
-                WHERE o.dataset_id = 1 AND o.from_version = @version AND o.from_version > 1
+                CROSS JOIN LATERAL (
+                    SELECT p.data, p.to_version FROM records_price p
+                    WHERE p.dataset_id = 1 AND p.sku = o.sku AND p.from_version < o.from_version
+                    ORDER BY p.from_version DESC LIMIT 1) c
+                WHERE o.dataset_id = 1 AND o.from_version = @version AND o.from_version > 1 AND c.to_version = @version
                   AND abs((o.data::jsonb->>'amount')::numeric - (c.data::jsonb->>'amount')::numeric) * 100
                       > @percent * (c.data::jsonb->>'amount')::numeric
                 """, version, settings, cancellationToken);
@@ -51,12 +56,18 @@ public sealed class Guardrails(IOptions<GuardrailOptions> options)
         {
             // Version 1 rows are outside the partial index records_opened; they are the whole partition anyway.
             var opened = version > 1 ? "AND o.from_version > 1" : "";
-            var (count, examples) = await CountAsync(connection,
-                $"""
-                SELECT o.sku FROM records_price o
-                WHERE o.dataset_id = 1 AND o.from_version = @version {opened}
-                  AND NOT EXISTS (SELECT 1 FROM records_product p WHERE p.dataset_id = 3 AND p.sku = o.sku AND p.to_version IS NULL)
-                """, version, settings, cancellationToken);
+            // With no product data at all every new price lacks it: say so without an anti-join over the version.
+            var hasProducts = await ScalarAsync<bool>(connection,
+                "SELECT EXISTS (SELECT 1 FROM records_product WHERE dataset_id = 3 AND to_version IS NULL)", cancellationToken);
+            var (count, examples) = hasProducts
+                ? await CountAsync(connection,
+                    $"""
+                    SELECT o.sku FROM records_price o
+                    WHERE o.dataset_id = 1 AND o.from_version = @version {opened}
+                      AND NOT EXISTS (SELECT 1 FROM records_product p WHERE p.dataset_id = 3 AND p.sku = o.sku AND p.to_version IS NULL)
+                    """, version, settings, cancellationToken)
+                : (openedRecords, await ExamplesAsync(connection,
+                    $"SELECT o.sku FROM records_price o WHERE o.dataset_id = 1 AND o.from_version = @version {opened}", version, settings, cancellationToken));
             if (count > 0)
             {
                 warnings.Add(new GuardrailWarning("price-without-product",
@@ -80,6 +91,21 @@ public sealed class Guardrails(IOptions<GuardrailOptions> options)
         }
 
         return warnings;
+    }
+
+    private static async Task<T> ScalarAsync<T>(NpgsqlConnection connection, string sql, CancellationToken cancellationToken)
+    {
+        await using var command = new NpgsqlCommand(sql, connection);
+        return (T)(await command.ExecuteScalarAsync(cancellationToken))!;
+    }
+
+    private static async Task<IReadOnlyList<string>> ExamplesAsync(
+        NpgsqlConnection connection, string skuQuery, int version, GuardrailOptions settings, CancellationToken cancellationToken)
+    {
+        await using var command = new NpgsqlCommand($"SELECT ARRAY(SELECT sku FROM ({skuQuery}) AS hits ORDER BY sku LIMIT @examples)", connection);
+        command.Parameters.AddWithValue("version", version);
+        command.Parameters.AddWithValue("examples", settings.ExampleCount);
+        return (string[])(await command.ExecuteScalarAsync(cancellationToken))!;
     }
 
     private static async Task<(long Count, IReadOnlyList<string> Examples)> CountAsync(
