@@ -131,14 +131,7 @@ public sealed class CsvRecordReader : RecordReader
             case FieldId.Amount or FieldId.ListAmount:
                 if (decimal.TryParse(value, NumberStyles.AllowDecimalPoint | NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var amount))
                 {
-                    if (field == FieldId.Amount)
-                    {
-                        fields.Amount = amount;
-                    }
-                    else
-                    {
-                        fields.ListAmount = amount;
-                    }
+                    fields.SetDecimal(field, amount);
                 }
                 else
                 {
@@ -184,12 +177,9 @@ public sealed class CsvRecordReader : RecordReader
                 }
 
                 break;
-            case FieldId.Op: fields.Op = value; break;
-            case FieldId.Sku: fields.Sku = value; break;
-            case FieldId.Currency: fields.Currency = value; break;
-            case FieldId.Warehouse: fields.Warehouse = value; break;
-            case FieldId.Title: fields.Title = value; break;
-            case FieldId.Category: fields.Category = value; break;
+            default:
+                fields.SetText(field, value);
+                break;
         }
     }
 

@@ -211,14 +211,7 @@ public sealed class NdjsonRecordReader : RecordReader
                 if (reader.TokenType == JsonTokenType.Number && reader.TryGetDecimal(out value)
                     || reader.TokenType == JsonTokenType.String && decimal.TryParse(reader.GetString(), NumberStyles.Number & ~NumberStyles.AllowThousands, CultureInfo.InvariantCulture, out value))
                 {
-                    if (field == FieldId.Amount)
-                    {
-                        fields.Amount = value;
-                    }
-                    else
-                    {
-                        fields.ListAmount = value;
-                    }
+                    fields.SetDecimal(field, value);
                 }
                 else
                 {
@@ -268,17 +261,7 @@ public sealed class NdjsonRecordReader : RecordReader
                     return;
                 }
 
-                var text = reader.GetString()!;
-                switch (field)
-                {
-                    case FieldId.Op: fields.Op = text; break;
-                    case FieldId.Sku: fields.Sku = text; break;
-                    case FieldId.Currency: fields.Currency = text; break;
-                    case FieldId.Warehouse: fields.Warehouse = text; break;
-                    case FieldId.Title: fields.Title = text; break;
-                    case FieldId.Category: fields.Category = text; break;
-                }
-
+                fields.SetText(field, reader.GetString()!);
                 return;
         }
     }

@@ -55,4 +55,30 @@ public sealed class RecordFields
         Unreadable = false;
         FailedFields = 0;
     }
+
+    public void SetDecimal(FieldId field, decimal value)
+    {
+        if (field == FieldId.Amount)
+        {
+            Amount = value;
+        }
+        else
+        {
+            ListAmount = value;
+        }
+    }
+
+    public void SetText(FieldId field, string value)
+    {
+        switch (field)
+        {
+            case FieldId.Op: Op = value; break;
+            case FieldId.Sku: Sku = value; break;
+            case FieldId.Currency: Currency = value; break;
+            case FieldId.Warehouse: Warehouse = value; break;
+            case FieldId.Title: Title = value; break;
+            case FieldId.Category: Category = value; break;
+            default: throw new ArgumentOutOfRangeException(nameof(field), field, "not a text field");
+        }
+    }
 }
