@@ -4,7 +4,7 @@ using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
 
-namespace ControlPlane.Datasets;
+namespace ControlPlane.Contracts;
 
 /// <summary>
 /// The content hash of a version (README, "Content hash"): each record's canonical JSON is hashed with SHA-256,
