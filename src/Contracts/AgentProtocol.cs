@@ -58,7 +58,10 @@ public static class ChunkHeaders
     /// <summary>Lower-case hex SHA-256 of the response body bytes.</summary>
     public const string Sha256 = "X-Chunk-Sha256";
 
-    /// <summary>The SKU to pass as <c>after</c> for the next chunk; absent on the last chunk.</summary>
+    /// <summary>
+    /// The SKU to pass as <c>after</c> for the next chunk, percent-encoded (decode it before use: SKUs may hold
+    /// characters a header cannot); absent on the last chunk.
+    /// </summary>
     public const string NextAfter = "X-Next-After";
 
     /// <summary>How many lines the chunk holds.</summary>

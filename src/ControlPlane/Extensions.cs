@@ -1,6 +1,9 @@
 using System.Text.Json.Serialization;
+using ControlPlane.Agents;
 using ControlPlane.Datasets;
+using ControlPlane.Environments;
 using ControlPlane.Infrastructure;
+using ControlPlane.Releases;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Options;
 using Npgsql;
@@ -27,12 +30,29 @@ public static class Extensions
             dataSourceBuilder.UseLoggerFactory(sp.GetRequiredService<ILoggerFactory>());
             return dataSourceBuilder.Build();
         });
+        services.AddOptions<AgentOptions>().BindConfiguration(AgentOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
+        services.AddOptions<PublishOptions>().BindConfiguration(PublishOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
+        services.AddOptions<EnvironmentOptions>().BindConfiguration(EnvironmentOptions.SectionName)
+            .Validate(o => o.Declared.All(e => Names.IsEnvironmentOrGroup(e.Key) && e.Value.All(Names.IsEnvironmentOrGroup)),
+                "Environment and group names are lower-case letters, digits, '-' and '_'.")
+            .ValidateOnStart();
         services.AddSingleton<MigrationRunner>();
+
+        // Hosted services start in this order: the schema first, then what depends on it.
         services.AddHostedService<MigrateOnStartService>();
+        services.AddHostedService<EnvironmentSeeder>();
+        services.AddHostedService<DesiredStateListener>();
+        services.AddHostedService<DeadlineSweeper>();
 
         services.AddSingleton<Guardrails>();
         services.AddSingleton<ImportService>();
         services.AddSingleton<VersionQueries>();
+        services.AddSingleton<EnvironmentStore>();
+        services.AddSingleton<AgentStore>();
+        services.AddSingleton<ReleaseStore>();
+        services.AddSingleton<PublicationCoordinator>();
+        services.AddSingleton<DesiredStateBuilder>();
+        services.AddSingleton<DesiredStateSignal>();
 
         services.AddProblemDetails();
         services.AddExceptionHandler<ProblemExceptionHandler>();
@@ -61,6 +81,9 @@ public static class Extensions
         app.MapHealthChecks("/health/live", new() { Predicate = _ => false });
         app.MapHealthChecks("/health/ready", new() { Predicate = check => check.Tags.Contains("ready") });
         app.MapDatasetsApi();
+        app.MapEnvironmentsApi();
+        app.MapAgentsApi();
+        app.MapReleasesApi();
         return app;
     }
 }

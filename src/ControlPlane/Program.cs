@@ -14,7 +14,8 @@ if (args is ["demo-data", var dataset, var count, ..])
     return DemoCatalogue.Write(dataset, int.Parse(count, System.Globalization.CultureInfo.InvariantCulture), Console.OpenStandardOutput());
 }
 
-var builder = WebApplication.CreateBuilder(args);
+// appsettings.json sits beside the binary; scripts start it from the repository root.
+var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
 builder.AddControlPlane();
 var app = builder.Build();
 app.MapControlPlane();

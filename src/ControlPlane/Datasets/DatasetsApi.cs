@@ -24,6 +24,7 @@ public static class DatasetsApi
         group.MapGet("/{dataset}/versions/{version:int}/records", ListRecords);
         group.MapGet("/{dataset}/versions/{version:int}/records/{sku}", GetRecord);
         group.MapGet("/{dataset}/diff", Diff);
+        group.MapChangesApi();
         return group;
     }
 

@@ -207,6 +207,69 @@ public sealed class VersionQueries(NpgsqlDataSource dataSource)
         return new DiffPage(dataset.Name, from, to, added, changed, removed, list, hasMore ? list[^1].Sku : null);
     }
 
+    /// <summary>
+    /// What an agent must write to turn version <paramref name="since"/> into <paramref name="version"/>: every record
+    /// of <paramref name="version"/> when <paramref name="since"/> is null, else the records that differ, with null data
+    /// for a deletion. Sorted by SKU and paged after <paramref name="after"/>; either direction of history works.
+    /// </summary>
+    public async Task<IReadOnlyList<(string Sku, string? Data)>> ChangesAsync(
+        DatasetDefinition dataset, int version, int? since, string? after, int limit, CancellationToken cancellationToken)
+    {
+        var partition = ImportService.Partition(dataset);
+        var rows = new List<(string, string?)>(Math.Min(limit, 100_000));
+        if (since == version)
+        {
+            return rows;
+        }
+
+        string sql;
+        if (since is null)
+        {
+            sql = $"""
+                SELECT sku, data FROM {partition}
+                WHERE dataset_id = @dataset AND sku > @after
+                  AND from_version <= @version AND (to_version IS NULL OR to_version > @version)
+                ORDER BY sku LIMIT @limit
+                """;
+        }
+        else
+        {
+            var (low, high) = since < version ? (since.Value, version) : (version, since.Value);
+            var target = since < version ? "hi" : "lo";
+            sql = $"""
+                WITH touched AS (
+                    SELECT sku FROM {partition} WHERE dataset_id = @dataset AND from_version > 1 AND from_version > {low} AND from_version <= {high} AND sku > @after
+                    UNION
+                    SELECT sku FROM {partition} WHERE dataset_id = @dataset AND to_version > {low} AND to_version <= {high} AND sku > @after
+                )
+                SELECT t.sku, {target}.data FROM touched t
+                LEFT JOIN LATERAL (
+                    SELECT r.data, r.to_version FROM {partition} r
+                    WHERE r.dataset_id = @dataset AND r.sku = t.sku AND r.from_version <= {low}
+                    ORDER BY r.from_version DESC LIMIT 1) lo ON lo.to_version IS NULL OR lo.to_version > {low}
+                LEFT JOIN LATERAL (
+                    SELECT r.data, r.to_version FROM {partition} r
+                    WHERE r.dataset_id = @dataset AND r.sku = t.sku AND r.from_version <= {high}
+                    ORDER BY r.from_version DESC LIMIT 1) hi ON hi.to_version IS NULL OR hi.to_version > {high}
+                WHERE lo.data IS DISTINCT FROM hi.data
+                ORDER BY t.sku LIMIT @limit
+                """;
+        }
+
+        await using var command = dataSource.CreateCommand(sql);
+        command.Parameters.AddWithValue("dataset", dataset.Id);
+        command.Parameters.AddWithValue("version", version);
+        command.Parameters.AddWithValue("after", after ?? "");
+        command.Parameters.AddWithValue("limit", limit);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            rows.Add((reader.GetString(0), reader.IsDBNull(1) ? null : reader.GetString(1)));
+        }
+
+        return rows;
+    }
+
     private static JsonElement Parse(string json)
     {
         using var document = JsonDocument.Parse(json);

@@ -1,0 +1,130 @@
+using System.Security.Cryptography;
+using System.Text;
+using ControlPlane.Datasets;
+using ControlPlane.Infrastructure;
+using ControlPlane.Releases;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.Extensions.Options;
+
+namespace ControlPlane.Agents;
+
+public static class AgentsApi
+{
+    public static RouteGroupBuilder MapAgentsApi(this IEndpointRouteBuilder app)
+    {
+        var group = app.MapGroup("/api/v1/agents").WithTags("Agents");
+        var agentOnly = group.MapGroup("").AddEndpointFilter<AgentTokenFilter>();
+        agentOnly.MapPost("/register", Register);
+        agentOnly.MapPost("/{id}/report", Report);
+        agentOnly.MapGet("/{id}/desired", Desired)
+            .WithSummary("Long poll: answers when the desired state differs from `known`, else after the wait.");
+        group.MapGet("/", List);
+        group.MapDelete("/{id}", Remove);
+        return group;
+    }
+
+    private static async Task<Results<Ok<AgentRegistered>, ProblemHttpResult>> Register(
+        AgentRegistration registration, AgentStore agents, CancellationToken cancellationToken)
+    {
+        if (string.IsNullOrWhiteSpace(registration.AgentId) || string.IsNullOrWhiteSpace(registration.Environment) || string.IsNullOrWhiteSpace(registration.Group))
+        {
+            return Problems.BadParameter("agentId", "agentId, environment and group are required.");
+        }
+
+        if (!Names.IsAgentId(registration.AgentId))
+        {
+            return Problems.BadParameter("agentId", "agentId is 1 to 128 letters, digits and . _ : - starting with a letter or digit.");
+        }
+
+        return await agents.RegisterAsync(registration, cancellationToken) switch
+        {
+            RegistrationOutcome.Registered registered => TypedResults.Ok(registered.Agent),
+            RegistrationOutcome.Rejected rejected => Problems.BadParameter(rejected.Field, rejected.Detail),
+            _ => throw new InvalidOperationException("Unknown registration outcome."),
+        };
+    }
+
+    private static async Task<Results<NoContent, ProblemHttpResult>> Report(
+        string id, AgentReport report, AgentStore agents, PublicationCoordinator coordinator, CancellationToken cancellationToken)
+    {
+        if (await agents.EnvironmentOfAsync(id, cancellationToken) is not { } environment)
+        {
+            return Problems.NotFound($"Agent '{id}' is not registered; POST /api/v1/agents/register first.");
+        }
+
+        if (report.Held is null)
+        {
+            return Problems.BadParameter("held", "held is required (an empty list when the agent holds nothing).");
+        }
+
+        await coordinator.RecordReportAsync(id, environment, report, cancellationToken);
+        return TypedResults.NoContent();
+    }
+
+    private static async Task<Results<Ok<DesiredState>, ProblemHttpResult>> Desired(
+        string id, string? known, int? waitSeconds, AgentStore agents, DesiredStateBuilder builder, DesiredStateSignal signal,
+        IOptions<AgentOptions> options, CancellationToken cancellationToken)
+    {
+        if (await agents.EnvironmentOfAsync(id, cancellationToken) is not { } environment)
+        {
+            return Problems.NotFound($"Agent '{id}' is not registered; POST /api/v1/agents/register first.");
+        }
+
+        var wait = TimeSpan.FromSeconds(Math.Clamp(waitSeconds ?? options.Value.LongPollSeconds, 0, options.Value.LongPollSeconds));
+
+        // Take the wake-up before reading, so a change committed in between is not missed.
+        var changed = signal.Next(environment);
+        var state = await builder.BuildAsync(environment, cancellationToken);
+        if (state.ETag != known || wait == TimeSpan.Zero)
+        {
+            return TypedResults.Ok(state);
+        }
+
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeout.CancelAfter(wait);
+        while (!timeout.IsCancellationRequested)
+        {
+            await Task.WhenAny(changed, Task.Delay(Timeout.Infinite, timeout.Token));
+            if (!changed.IsCompleted)
+            {
+                break;
+            }
+
+            changed = signal.Next(environment);
+            state = await builder.BuildAsync(environment, cancellationToken);
+            if (state.ETag != known)
+            {
+                return TypedResults.Ok(state);
+            }
+        }
+
+        cancellationToken.ThrowIfCancellationRequested();
+        return TypedResults.Ok(state);
+    }
+
+    private static async Task<Ok<IReadOnlyList<AgentView>>> List(string? environment, AgentStore agents, CancellationToken cancellationToken) =>
+        TypedResults.Ok(await agents.ListAsync(environment, cancellationToken));
+
+    private static async Task<Results<NoContent, ProblemHttpResult>> Remove(string id, AgentStore agents, CancellationToken cancellationToken) =>
+        await agents.RemoveAsync(id, cancellationToken) ? TypedResults.NoContent() : Problems.NotFound($"Agent '{id}' is not registered.");
+}
+
+/// <summary>Agents present the shared agent token (Agents:Token) as a bearer token; the governance issue brings per-agent tokens.</summary>
+public sealed class AgentTokenFilter(IOptions<AgentOptions> options) : IEndpointFilter
+{
+    public async ValueTask<object?> InvokeAsync(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
+    {
+        var expected = options.Value.Token;
+        if (expected.Length > 0)
+        {
+            var header = context.HttpContext.Request.Headers.Authorization.ToString();
+            var presented = header.StartsWith("Bearer ", StringComparison.Ordinal) ? header["Bearer ".Length..] : "";
+            if (!CryptographicOperations.FixedTimeEquals(Encoding.UTF8.GetBytes(presented), Encoding.UTF8.GetBytes(expected)))
+            {
+                return Problems.Of(StatusCodes.Status401Unauthorized, "Unauthorized", "A valid agent token is required (Authorization: Bearer ...).");
+            }
+        }
+
+        return await next(context);
+    }
+}

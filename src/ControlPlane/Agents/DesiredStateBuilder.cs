@@ -1,0 +1,121 @@
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using ControlPlane.Datasets;
+using ControlPlane.Infrastructure;
+using ControlPlane.Releases;
+using Microsoft.Extensions.Options;
+using Npgsql;
+
+namespace ControlPlane.Agents;
+
+/// <summary>
+/// Computes what the agents of an environment should hold and what should be live: the release in flight,
+/// the live release, and the releases live before it up to the hot retention, newest first.
+/// </summary>
+public sealed class DesiredStateBuilder(NpgsqlDataSource dataSource, IOptions<AgentOptions> options)
+{
+    public async Task<DesiredState> BuildAsync(string environment, CancellationToken cancellationToken)
+    {
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        var retention = options.Value.HotRetention;
+        (long Release, string State, long? Generation)? inFlight = null;
+        var history = new List<(long Release, string State, long? Generation)>();
+        await using (var command = connection.Command(
+            """
+            SELECT release_id, state, generation FROM publications
+            WHERE environment = @env AND state IN ('Staging', 'Staged', 'Switching', 'Live', 'Partial', 'Superseded')
+            ORDER BY id DESC LIMIT @limit
+            """, ("env", environment), ("limit", 20 + retention * 4)))
+        await using (var reader = await command.ExecuteReaderAsync(cancellationToken))
+        {
+            while (await reader.ReadAsync(cancellationToken))
+            {
+                var row = (reader.GetInt64(0), reader.GetString(1), reader.GetNullable<long>(2));
+                if (PublicationStates.IsInFlight(row.Item2))
+                {
+                    inFlight ??= row;
+                }
+                else
+                {
+                    history.Add(row);
+                }
+            }
+        }
+
+        SwitchOrder? live = null;
+        if (inFlight is { State: PublicationStates.Switching, Generation: { } switching })
+        {
+            live = new SwitchOrder(inFlight.Value.Release, switching);
+        }
+        else if (history.FirstOrDefault(h => h.State is PublicationStates.Live or PublicationStates.Partial) is { Generation: { } generation } current)
+        {
+            live = new SwitchOrder(current.Release, generation);
+        }
+
+        var hold = new List<long>();
+        if (inFlight is { } flying)
+        {
+            hold.Add(flying.Release);
+        }
+
+        if (live is not null && !hold.Contains(live.ReleaseId))
+        {
+            hold.Add(live.ReleaseId);
+        }
+
+        // Releases that were live before, newest first, so rolling back to them is a pointer flip.
+        var kept = 0;
+        foreach (var (release, _, _) in history)
+        {
+            if (kept >= retention)
+            {
+                break;
+            }
+
+            if (!hold.Contains(release))
+            {
+                hold.Add(release);
+                kept++;
+            }
+        }
+
+        var manifests = new List<ReleaseManifest>();
+        foreach (var releaseId in hold)
+        {
+            manifests.Add(await ManifestAsync(connection, releaseId, cancellationToken));
+        }
+
+        var etag = ETagOf(manifests.Select(m => m.ReleaseId), live, retention);
+        return new DesiredState(etag, environment, manifests, live, retention);
+    }
+
+    internal static async Task<ReleaseManifest> ManifestAsync(NpgsqlConnection connection, long releaseId, CancellationToken cancellationToken)
+    {
+        var release = await ReleaseStore.GetAsync(connection, releaseId, cancellationToken)
+            ?? throw new InvalidOperationException($"Release {releaseId} disappeared.");
+        var datasets = new Dictionary<string, DatasetVersionRef>(StringComparer.Ordinal);
+        foreach (var (name, version) in release.Versions)
+        {
+            var dataset = DatasetDefinition.Find(name) ?? throw new InvalidOperationException($"Release {releaseId} names unknown dataset '{name}'.");
+            await using var command = connection.Command(
+                "SELECT records, content_hash FROM dataset_versions WHERE dataset_id = @dataset AND version = @version",
+                ("dataset", dataset.Id), ("version", version));
+            await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+            if (!await reader.ReadAsync(cancellationToken))
+            {
+                throw new InvalidOperationException($"Release {releaseId} names {name} version {version}, which does not exist.");
+            }
+
+            datasets[name] = new DatasetVersionRef(version, reader.GetInt64(0), reader.GetString(1));
+        }
+
+        return new ReleaseManifest(releaseId, datasets);
+    }
+
+    private static string ETagOf(IEnumerable<long> hold, SwitchOrder? live, int retention)
+    {
+        var text = $"{string.Join(',', hold)}|{live?.ReleaseId}:{live?.Generation}|{retention}";
+        return Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(text)))[..16];
+    }
+}

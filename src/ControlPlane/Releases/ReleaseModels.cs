@@ -1,0 +1,49 @@
+namespace ControlPlane.Releases;
+
+/// <summary>An immutable manifest {dataset -> version} for one environment.</summary>
+public sealed record ReleaseInfo(long Id, string Environment, IReadOnlyDictionary<string, int> Versions, string? Note, DateTimeOffset CreatedAt, string CreatedBy);
+
+public sealed record CreateReleaseRequest(string? Environment, Dictionary<string, int>? Versions, string? Note);
+
+/// <summary>States of a publication, the run that makes a release live (docs/publish.md).</summary>
+public static class PublicationStates
+{
+    public const string Staging = "Staging";
+    public const string Staged = "Staged";
+    public const string Switching = "Switching";
+    public const string Live = "Live";
+    public const string Failed = "Failed";
+    public const string Aborted = "Aborted";
+    public const string Superseded = "Superseded";
+    public const string Partial = "Partial";
+
+    /// <summary>A release that was never published shows this state.</summary>
+    public const string Pending = "Pending";
+
+    public static readonly string[] InFlight = [Staging, Staged, Switching];
+
+    public static bool IsInFlight(string state) => InFlight.Contains(state);
+}
+
+public static class AgentPhases
+{
+    public const string Waiting = "Waiting";
+    public const string Staging = "Staging";
+    public const string Staged = "Staged";
+    public const string Switched = "Switched";
+}
+
+public sealed record PublicationAgent(
+    string AgentId, string Group, string Phase, long RecordsStaged, long RecordsTotal, long Bytes,
+    DateTimeOffset? StagedAt, DateTimeOffset? SwitchedAt, string? Error);
+
+/// <summary>Seconds spent in each phase; null while the phase has not ended.</summary>
+public sealed record PhaseTimings(double? StagingSeconds, double? SwitchingSeconds, double? TotalSeconds);
+
+public sealed record PublicationInfo(
+    long Id, long ReleaseId, string Environment, string Kind, string State, long? Generation, long? PreviousReleaseId,
+    DateTimeOffset RequestedAt, string RequestedBy, DateTimeOffset? StagedAt, DateTimeOffset? LiveAt, DateTimeOffset? EndedAt,
+    string? Reason, PhaseTimings Timings, IReadOnlyList<PublicationAgent> Agents);
+
+/// <summary>A release with the state and progress of its latest publication.</summary>
+public sealed record ReleaseView(ReleaseInfo Release, string State, PublicationInfo? Publication);

@@ -1,0 +1,90 @@
+using ControlPlane.Datasets;
+using ControlPlane.Environments;
+using ControlPlane.Infrastructure;
+using Microsoft.AspNetCore.Http.HttpResults;
+
+namespace ControlPlane.Releases;
+
+public static class ReleasesApi
+{
+    public static IEndpointRouteBuilder MapReleasesApi(this IEndpointRouteBuilder app)
+    {
+        var group = app.MapGroup("/api/v1/releases").WithTags("Releases");
+        group.MapPost("/", Create);
+        group.MapGet("/", List);
+        group.MapGet("/{id:long}", Get);
+        group.MapPost("/{id:long}/publish", Publish)
+            .WithSummary("Start making the release live: agents stage it, then all switch at once.");
+        app.MapGet("/api/v1/publications/{id:long}", GetPublication).WithTags("Releases");
+        return app;
+    }
+
+    private static async Task<Results<Created<ReleaseView>, ProblemHttpResult>> Create(
+        CreateReleaseRequest request, HttpContext context, EnvironmentStore environments, VersionQueries versions, ReleaseStore releases,
+        TimeProvider time, CancellationToken cancellationToken)
+    {
+        if (request.Environment is null)
+        {
+            return Problems.BadParameter("environment", "environment is required.");
+        }
+
+        if (!await environments.ExistsAsync(request.Environment, cancellationToken))
+        {
+            return Problems.NotFound($"There is no environment '{request.Environment}'.");
+        }
+
+        if (request.Versions is not { Count: > 0 })
+        {
+            return Problems.BadParameter("versions", "versions names at least one dataset and its version, e.g. {\"price\":12,\"stock\":40,\"product\":7}.");
+        }
+
+        var errors = new List<object>();
+        foreach (var (name, version) in request.Versions)
+        {
+            if (DatasetDefinition.Find(name) is not { } dataset)
+            {
+                errors.Add(new { field = $"versions.{name}", message = $"there is no dataset '{name}'" });
+            }
+            else if (await versions.GetAsync(dataset, version, cancellationToken) is null)
+            {
+                errors.Add(new { field = $"versions.{name}", message = $"dataset '{name}' has no version {version}" });
+            }
+        }
+
+        if (errors.Count > 0)
+        {
+            return Problems.Of(StatusCodes.Status400BadRequest, "Invalid release", "The release names versions that do not exist.",
+                new Dictionary<string, object?> { ["errors"] = errors });
+        }
+
+        var release = await releases.CreateAsync(request.Environment, request.Versions, request.Note, DatasetsApi.Actor(context), time.GetUtcNow(), cancellationToken);
+        return TypedResults.Created($"/api/v1/releases/{release.Id}", new ReleaseView(release, PublicationStates.Pending, null));
+    }
+
+    private static async Task<Results<Ok<IReadOnlyList<ReleaseView>>, ProblemHttpResult>> List(
+        string? environment, long? before, int? limit, ReleaseStore releases, CancellationToken cancellationToken)
+    {
+        if (limit is < 1 or > 200)
+        {
+            return Problems.BadParameter("limit", "limit must be between 1 and 200.");
+        }
+
+        return TypedResults.Ok(await releases.ListAsync(environment, before, limit ?? 50, cancellationToken));
+    }
+
+    private static async Task<Results<Ok<ReleaseView>, ProblemHttpResult>> Get(long id, ReleaseStore releases, CancellationToken cancellationToken) =>
+        await releases.ViewAsync(id, cancellationToken) is { } view ? TypedResults.Ok(view) : Problems.NotFound($"There is no release {id}.");
+
+    private static async Task<Results<Ok<PublicationInfo>, ProblemHttpResult>> GetPublication(long id, ReleaseStore releases, CancellationToken cancellationToken) =>
+        await releases.PublicationAsync(id, cancellationToken) is { } publication ? TypedResults.Ok(publication) : Problems.NotFound($"There is no publication {id}.");
+
+    private static async Task<Results<Accepted<PublicationInfo>, ProblemHttpResult>> Publish(
+        long id, HttpContext context, PublicationCoordinator coordinator, CancellationToken cancellationToken) =>
+        await coordinator.StartAsync(id, "publish", DatasetsApi.Actor(context), cancellationToken) switch
+        {
+            PublishOutcome.Started started => TypedResults.Accepted($"/api/v1/publications/{started.Publication.Id}", started.Publication),
+            PublishOutcome.NotFound notFound => Problems.NotFound(notFound.Detail),
+            PublishOutcome.Conflict conflict => Problems.Conflict(conflict.Detail),
+            _ => throw new InvalidOperationException("Unknown publish outcome."),
+        };
+}
