@@ -15,6 +15,22 @@ public sealed class AgentOptions
     [Required]
     public string Group { get; set; } = "east";
 
+    /// <summary>Stable across restarts: the control plane tracks what this agent holds by it.</summary>
+    [Required]
+    public string AgentId { get; set; } = System.Environment.MachineName;
+
+    /// <summary>StackExchange.Redis configuration string of the Redis this agent writes, e.g. "127.0.0.1:56379".</summary>
     [Required]
     public string Redis { get; set; } = "127.0.0.1:56379";
+
+    /// <summary>Sent as <c>Authorization: Bearer</c>; empty sends none (a control plane without agent tokens).</summary>
+    public string Token { get; set; } = "";
+
+    /// <summary>Seconds between reports when nothing happens; 0 takes the control plane's value from registration.</summary>
+    [Range(0, 3600)]
+    public int HeartbeatSeconds { get; set; }
+
+    /// <summary>Change lines fetched and written per chunk (one Lua script each).</summary>
+    [Range(1, 50_000)]
+    public int ChunkSize { get; set; } = 5000;
 }

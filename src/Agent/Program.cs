@@ -1,9 +1,21 @@
 using Agent;
+using Agent.ControlPlane;
+using Agent.Loop;
+using ControlPlane.Reader;
+using Microsoft.Extensions.Options;
+using StackExchange.Redis;
 
-// The agent's staging and switching work arrives with the agents issue; for now it only validates
-// and reports the configuration it was started with, so deployments can be wired up early.
 var builder = Host.CreateApplicationBuilder(args);
 builder.Services.AddOptions<AgentOptions>().BindConfiguration(AgentOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
-builder.Services.AddHostedService<AgentStartupReport>();
-var host = builder.Build();
-await host.RunAsync();
+builder.Services.AddSingleton(TimeProvider.System);
+builder.Services.AddSingleton(sp => StackExchangeRedisClient.Connect(sp.GetRequiredService<IOptions<AgentOptions>>().Value.Redis));
+builder.Services.AddSingleton<IRedisClient>(sp => new StackExchangeRedisClient(sp.GetRequiredService<ConnectionMultiplexer>().GetDatabase()));
+builder.Services.AddSingleton(sp =>
+{
+    var agent = sp.GetRequiredService<IOptions<AgentOptions>>().Value;
+    return new ControlPlaneClient(ControlPlaneClient.Configure(new HttpClient(), agent.ControlPlaneUrl, agent.Token));
+});
+builder.Services.AddSingleton<AgentStatus>();
+builder.Services.AddSingleton<AgentReporter>();
+builder.Services.AddHostedService<AgentLoop>();
+await builder.Build().RunAsync();

@@ -1,0 +1,72 @@
+#!lua name=cp
+
+-- The reader library of the hot tier (docs/publish.md). Loaded with FUNCTION LOAD REPLACE; both functions
+-- are flagged no-writes, so FCALL_RO runs them on replicas too.
+--
+-- Reply of both functions, or nil when there is no pointer:
+--   1) release id (integer)   2) generation (integer)
+--   3) dataset names, sorted   4) one array per SKU, in argument order, holding one value per dataset in the
+--      order of 3): the record's canonical JSON, or nil when the SKU is absent (or deleted) in that layer.
+--
+-- Record keys are built from the pointer key's prefix rather than declared: a batch reads 3 x N keys and
+-- callers should not have to spell the layout. That suits a standalone Redis (not Redis Cluster).
+
+local function prefix_of(live_key)
+  if string.sub(live_key, -5) ~= ':live' then
+    error('cp: the key must be the live pointer cp:{env}:live, got ' .. live_key)
+  end
+  return string.sub(live_key, 1, -5)
+end
+
+-- The value of one SKU in layer L: the member with the highest score <= L, less its "L|" prefix.
+local function visible(key, layer)
+  local found = redis.call('ZREVRANGEBYSCORE', key, layer, '-inf', 'LIMIT', 0, 1)
+  local member = found[1]
+  if not member then
+    return false
+  end
+  local bar = string.find(member, '|', 1, true)
+  if not bar or bar == #member then
+    return false -- a tombstone: deleted in that layer
+  end
+  return string.sub(member, bar + 1)
+end
+
+local function read(live_key, pointer_json, args, first_sku)
+  local prefix = prefix_of(live_key)
+  local pointer = cjson.decode(pointer_json)
+  local datasets = {}
+  for name in pairs(pointer.layers) do
+    datasets[#datasets + 1] = name
+  end
+  table.sort(datasets) -- pairs() has no order; callers index values by this list
+  local rows = {}
+  for i = first_sku, #args do
+    local sku = args[i]
+    local row = {}
+    for j, name in ipairs(datasets) do
+      row[j] = visible(prefix .. name .. ':{' .. sku .. '}', pointer.layers[name])
+    end
+    rows[#rows + 1] = row
+  end
+  return { pointer.release, pointer.generation, datasets, rows }
+end
+
+-- FCALL cp_get 1 cp:{env}:live SKU [SKU ...]: resolves the live pointer once, so a batch sees one release.
+local function cp_get(keys, args)
+  local pointer_json = redis.call('GET', keys[1])
+  if not pointer_json then
+    return false
+  end
+  return read(keys[1], pointer_json, args, 1)
+end
+
+-- FCALL cp_get_at 1 cp:{env}:live POINTER-JSON SKU [SKU ...]: reads at a pointer the caller resolved
+-- before (GET cp:{env}:live), so several calls of one request see the same release even if it switches.
+-- Layers stay readable as long as the agent retains them.
+local function cp_get_at(keys, args)
+  return read(keys[1], args[1], args, 2)
+end
+
+redis.register_function{ function_name = 'cp_get', callback = cp_get, flags = { 'no-writes' } }
+redis.register_function{ function_name = 'cp_get_at', callback = cp_get_at, flags = { 'no-writes' } }
