@@ -5,7 +5,8 @@ using ControlPlane.Reader;
 using Microsoft.Extensions.Options;
 using StackExchange.Redis;
 
-var builder = Host.CreateApplicationBuilder(args);
+// appsettings.json sits beside the binary; scripts start it from the repository root.
+var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { Args = args, ContentRootPath = AppContext.BaseDirectory });
 builder.Services.AddOptions<AgentOptions>().BindConfiguration(AgentOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
 builder.Services.AddSingleton(TimeProvider.System);
 builder.Services.AddSingleton(sp => StackExchangeRedisClient.Connect(sp.GetRequiredService<IOptions<AgentOptions>>().Value.Redis));
