@@ -1,5 +1,5 @@
 using System.Net;
-using Agent.ControlPlane;
+using Agent.ControlPlaneApi;
 using Agent.Redis;
 using ControlPlane.Contracts;
 using ControlPlane.Reader;

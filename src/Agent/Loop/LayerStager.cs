@@ -1,4 +1,4 @@
-using Agent.ControlPlane;
+using Agent.ControlPlaneApi;
 using Agent.Redis;
 using ControlPlane.Contracts;
 
