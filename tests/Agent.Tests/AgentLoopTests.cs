@@ -68,6 +68,32 @@ public sealed class AgentLoopTests
         }
     }
 
+    [Fact]
+    public async Task A_layer_that_does_not_verify_is_not_recorded_and_the_error_is_reported()
+    {
+        await using var env = await TestEnvironment.CreateAsync();
+        var model = new ControlPlaneModel();
+        var price1 = Enumerable.Range(1, 10).ToDictionary(i => Sku(i), i => Price(Sku(i), i));
+        model.AddVersion("price", 1, price1);
+        model.Releases[1] = new Dictionary<string, int> { ["price"] = 1 };
+        model.WrongHashes[("price", 1)] = "sha256:" + new string('0', 64);
+        model.Desire([1], new SwitchOrder(1, 1));
+        await using var server = await FakeControlPlane.StartAsync(model.HandleAsync);
+        using var http = server.Client();
+        var agent = await StartAgentAsync(env, http);
+        try
+        {
+            await EventuallyAsync(() => model.Reports.Any(r => r.LastError?.Contains("does not verify", StringComparison.Ordinal) == true), "the error reported");
+            Assert.Empty(await env.Store.ListLayersAsync());
+            Assert.Null(await env.Store.GetPointerAsync());
+            Assert.DoesNotContain(model.Reports, r => r.Held.Count > 0);
+        }
+        finally
+        {
+            await agent.StopAsync(CancellationToken.None);
+        }
+    }
+
     private static async Task<AgentLoop> StartAgentAsync(TestEnvironment env, HttpClient http)
     {
         var options = Options.Create(new AgentOptions { Environment = env.Name, AgentId = "agent-1", Group = "g", ChunkSize = 3 });

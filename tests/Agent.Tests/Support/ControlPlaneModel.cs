@@ -26,6 +26,12 @@ public sealed class ControlPlaneModel
 
     public int ChunkSize { get; set; } = 4;
 
+    /// <summary>How long each changes chunk takes, to catch an agent mid-layer.</summary>
+    public TimeSpan ChangesDelay { get; set; }
+
+    /// <summary>Manifest content hashes to announce instead of the true ones, by dataset and version.</summary>
+    public Dictionary<(string Dataset, int Version), string> WrongHashes { get; } = [];
+
     public IReadOnlyList<AgentReport> Reports
     {
         get
@@ -110,8 +116,11 @@ public sealed class ControlPlaneModel
                 return;
             }
 
-            var manifests = _hold.Select(id => new ReleaseManifest(id, Releases[id].ToDictionary(
-                d => d.Key, d => Versions.Ref(d.Value, _versions[(d.Key, d.Value)])))).ToList();
+            var manifests = _hold.Select(id => new ReleaseManifest(id, Releases[id].ToDictionary(d => d.Key, d =>
+            {
+                var version = Versions.Ref(d.Value, _versions[(d.Key, d.Value)]);
+                return WrongHashes.TryGetValue((d.Key, d.Value), out var wrong) ? version with { ContentHash = wrong } : version;
+            }))).ToList();
             state = new DesiredState(ETag(), "test", manifests, _live, 1);
         }
 
@@ -120,6 +129,7 @@ public sealed class ControlPlaneModel
 
     private async Task ChangesAsync(HttpContext context, string dataset, int version)
     {
+        await Task.Delay(ChangesDelay);
         List<ChangeLine> lines;
         lock (_lock)
         {
