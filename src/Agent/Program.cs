@@ -1,5 +1,5 @@
 using Agent;
-using Agent.ControlPlane;
+using Agent.ControlPlaneApi;
 using Agent.Loop;
 using ControlPlane.Reader;
 using Microsoft.Extensions.Options;

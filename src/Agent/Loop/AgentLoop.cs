@@ -1,5 +1,5 @@
 using System.Net;
-using Agent.ControlPlane;
+using Agent.ControlPlaneApi;
 using Agent.Redis;
 using ControlPlane.Contracts;
 using ControlPlane.Reader;
@@ -35,6 +35,21 @@ public sealed partial class AgentLoop(
         using var heartbeatStop = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
         var heartbeatTask = HeartbeatAsync(heartbeat, heartbeatStop.Token);
 
+        try
+        {
+            await RunAsync(store, stager, stoppingToken);
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+        }
+
+        await heartbeatStop.CancelAsync();
+        await heartbeatTask;
+    }
+
+    private async Task RunAsync(LayerStore store, LayerStager stager, CancellationToken stoppingToken)
+    {
+        var agent = options.Value;
         var backoff = new Backoff(time, TimeSpan.FromMilliseconds(500), TimeSpan.FromSeconds(30));
         DesiredState? desired = null;
         string? known = null;
@@ -77,9 +92,6 @@ public sealed partial class AgentLoop(
                 known = null;
             }
         }
-
-        await heartbeatStop.CancelAsync();
-        await heartbeatTask;
     }
 
     private async Task ReconcileAsync(LayerStore store, LayerStager stager, DesiredState desired, CancellationToken cancellationToken)
@@ -175,8 +187,13 @@ public sealed partial class AgentLoop(
         status.SetLive(pointer);
         if (pointer is not null && pointer.Generation >= order.Generation)
         {
-            // Steady state: keep what the releases to hold and the live release read, drop the rest.
-            var keep = held.SelectMany(h => h.Layers.Select(l => (l.Key, l.Value))).Concat(pointer.Layers.Select(l => (l.Key, l.Value)));
+            // Steady state: keep every layer a release to hold can use (held or not yet) and the live ones; drop the rest.
+            var layers = await store.ListLayersAsync();
+            var keep = desired.Hold
+                .SelectMany(m => m.Datasets.Select(d => HeldReleases.LayerFor(layers, d.Key, d.Value)))
+                .OfType<LayerInfo>()
+                .Select(l => (l.Dataset, l.Layer))
+                .Concat(pointer.Layers.Select(l => (l.Key, l.Value)));
             var dropped = await store.RetainAsync(keep);
             if (dropped.Count > 0)
             {

@@ -1,4 +1,4 @@
-using Agent.ControlPlane;
+using Agent.ControlPlaneApi;
 
 namespace Agent.Loop;
 

@@ -1,4 +1,4 @@
-using Agent.ControlPlane;
+using Agent.ControlPlaneApi;
 using Agent.Redis;
 using ControlPlane.Contracts;
 
@@ -42,7 +42,7 @@ public sealed partial class LayerStager(
             while (true)
             {
                 var chunk = await client.GetChangesAsync(dataset, target.Version, baseLayer?.Version, staging.Cursor, chunkSize, cancellationToken);
-                staging = await store.ApplyChunkAsync(staging, chunk.Lines);
+                staging = await store.ApplyChunkAsync(staging, chunk.Lines, chunk.NextAfter);
                 lines += chunk.Lines.Count;
                 bytes += chunk.Bytes;
                 // A first layer's count is its progress; an overlay's size is unknown until its last chunk (total 0).

@@ -82,9 +82,10 @@ public sealed class LayerStore(IRedisClient redis, string environment)
     /// <summary>
     /// Applies one chunk of change lines (sorted by SKU, starting after <see cref="StagingState.Cursor"/>) to the layer.
     /// The running hash subtracts what each SKU was in the base layer and adds what it becomes. Repeating the call
-    /// with the same chunk changes nothing.
+    /// with the same chunk changes nothing. The cursor moves to <paramref name="nextAfter"/> (the server's
+    /// X-Next-After) or, without it, to the chunk's last SKU.
     /// </summary>
-    public async Task<StagingState> ApplyChunkAsync(StagingState staging, IReadOnlyList<ChangeLine> lines)
+    public async Task<StagingState> ApplyChunkAsync(StagingState staging, IReadOnlyList<ChangeLine> lines, string? nextAfter = null)
     {
         if (lines.Count == 0)
         {
@@ -118,7 +119,7 @@ public sealed class LayerStore(IRedisClient redis, string environment)
             args[5 + lines.Count + i] = line.Sku;
         }
 
-        var next = staging with { Cursor = lines[^1].Sku, HashSum = Convert.ToHexStringLower(hash.Sum()), Count = hash.Count };
+        var next = staging with { Cursor = nextAfter ?? lines[^1].Sku, HashSum = Convert.ToHexStringLower(hash.Sum()), Count = hash.Count };
         args[0] = Text(staging.Layer);
         args[1] = staging.Cursor ?? "";
         args[2] = next.Cursor!;

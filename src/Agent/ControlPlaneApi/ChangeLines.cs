@@ -1,7 +1,7 @@
 using System.Text.Json;
 using ControlPlane.Contracts;
 
-namespace Agent.ControlPlane;
+namespace Agent.ControlPlaneApi;
 
 /// <summary>Parses the NDJSON of a changes chunk: <c>{"sku":"..","data":{...}}</c> or <c>{"sku":"..","deleted":true}</c>.</summary>
 public static class ChangeLines

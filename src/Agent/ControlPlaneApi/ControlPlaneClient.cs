@@ -7,7 +7,7 @@ using System.Text;
 using System.Text.Json;
 using ControlPlane.Contracts;
 
-namespace Agent.ControlPlane;
+namespace Agent.ControlPlaneApi;
 
 /// <summary>
 /// The agent's side of the pull protocol (docs/publish.md): the agent calls the control plane, never the other way (I4).
