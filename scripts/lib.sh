@@ -67,8 +67,11 @@ start_redis() {
   dir="$(cd "$dir" && pwd)"
   redis-cli -h 127.0.0.1 -p "$port" shutdown nosave >/dev/null 2>&1 || true
   log "starting Redis on 127.0.0.1:$port"
+  # Records are 80 to 300 bytes; above zset-max-listpack-value (64 by default) every one-member sorted set
+  # becomes a skiplist plus hashtable, several times the memory (README, "Redis key layout").
   redis-server --bind 127.0.0.1 --port "$port" --dir "$dir" --daemonize yes --pidfile "$dir/redis.pid" \
-    --logfile "$dir/redis.log" --save "" --appendonly no --protected-mode yes >/dev/null
+    --logfile "$dir/redis.log" --save "" --appendonly no --protected-mode yes \
+    --zset-max-listpack-value 1024 >/dev/null
   for _ in $(seq 1 50); do
     redis-cli -h 127.0.0.1 -p "$port" ping >/dev/null 2>&1 && return 0
     sleep 0.1

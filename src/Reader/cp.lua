@@ -32,14 +32,26 @@ local function visible(key, layer)
   return string.sub(member, bar + 1)
 end
 
+-- The pointer changes only at a switch while reads run tens of thousands of times a second, so the decoded
+-- pointer of the last call is kept (per library load; it is derived from the pointer's exact text).
+local cached_json, cached_pointer, cached_datasets
+
+local function decode(pointer_json)
+  if pointer_json ~= cached_json then
+    local pointer = cjson.decode(pointer_json)
+    local datasets = {}
+    for name in pairs(pointer.layers) do
+      datasets[#datasets + 1] = name
+    end
+    table.sort(datasets) -- pairs() has no order; callers index values by this list
+    cached_json, cached_pointer, cached_datasets = pointer_json, pointer, datasets
+  end
+  return cached_pointer, cached_datasets
+end
+
 local function read(live_key, pointer_json, args, first_sku)
   local prefix = prefix_of(live_key)
-  local pointer = cjson.decode(pointer_json)
-  local datasets = {}
-  for name in pairs(pointer.layers) do
-    datasets[#datasets + 1] = name
-  end
-  table.sort(datasets) -- pairs() has no order; callers index values by this list
+  local pointer, datasets = decode(pointer_json)
   local rows = {}
   for i = first_sku, #args do
     local sku = args[i]

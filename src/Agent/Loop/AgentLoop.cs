@@ -111,8 +111,19 @@ public sealed partial class AgentLoop(
 
         _believedLayers |= layers.Count > 0;
         status.SetLive(pointer);
+
+        // A switch to a release already held (a rollback to a hot release, the barrier of a publication) is the
+        // latency readers wait on: do it before any staging or retention work.
+        var heldBefore = HeldReleases.Compute(desired.Hold, layers);
+        if (desired.Live is { } early && heldBefore.Any(h => h.ReleaseId == early.ReleaseId)
+            && (pointer is null || pointer.Generation < early.Generation))
+        {
+            status.SetHeld(heldBefore);
+            await SwitchAsync(store, desired, heldBefore, early, retain: false);
+        }
+
         await store.FinishRetirementAsync();
-        await StageAsync(store, stager, desired, cancellationToken);
+        await StageAsync(store, stager, desired, heldBefore, cancellationToken);
 
         layers = await store.ListLayersAsync();
         var held = HeldReleases.Compute(desired.Hold, layers);
@@ -124,13 +135,14 @@ public sealed partial class AgentLoop(
 
         if (desired.Live is { } order)
         {
-            await SwitchAsync(store, desired, held, order);
+            await SwitchAsync(store, desired, held, order, retain: true);
         }
 
         await reporter.SendAsync(cancellationToken);
     }
 
-    private async Task StageAsync(LayerStore store, LayerStager stager, DesiredState desired, CancellationToken cancellationToken)
+    private async Task StageAsync(
+        LayerStore store, LayerStager stager, DesiredState desired, IReadOnlyList<HeldRelease> heldBefore, CancellationToken cancellationToken)
     {
         var work = desired.Hold
             .SelectMany(m => m.Datasets.OrderBy(d => d.Key, StringComparer.Ordinal).Select(d => (Release: m.ReleaseId, Dataset: d.Key, Version: d.Value)))
@@ -161,7 +173,10 @@ public sealed partial class AgentLoop(
         {
             await stager.StageAsync(release, dataset, version, cancellationToken);
             _believedLayers = true;
-            if (--pending[release] == 0)
+
+            // Reports go out when a release became held here, not for every release already held: with many agents,
+            // needless reports queue on the publication's row lock and delay the switch.
+            if (--pending[release] == 0 && heldBefore.All(h => h.ReleaseId != release))
             {
                 status.SetHeld(HeldReleases.Compute(desired.Hold, await store.ListLayersAsync()));
                 LogHeld(release);
@@ -170,7 +185,7 @@ public sealed partial class AgentLoop(
         }
     }
 
-    private async Task SwitchAsync(LayerStore store, DesiredState desired, IReadOnlyList<HeldRelease> held, SwitchOrder order)
+    private async Task SwitchAsync(LayerStore store, DesiredState desired, IReadOnlyList<HeldRelease> held, SwitchOrder order, bool retain)
     {
         var pointer = await store.GetPointerAsync();
         if (pointer is null || pointer.Generation < order.Generation)
@@ -185,7 +200,7 @@ public sealed partial class AgentLoop(
         }
 
         status.SetLive(pointer);
-        if (pointer is not null && pointer.Generation >= order.Generation)
+        if (retain && pointer is not null && pointer.Generation >= order.Generation)
         {
             // Steady state: keep every layer a release to hold can use (held or not yet) and the live ones; drop the rest.
             var layers = await store.ListLayersAsync();
