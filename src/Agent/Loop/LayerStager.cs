@@ -39,9 +39,17 @@ public sealed partial class LayerStager(
         long lines = 0, bytes = 0;
         try
         {
+            // The next chunk is fetched while the current one is written, so the control plane's reads and the
+            // Redis writes overlap; the cursor in Redis still moves strictly chunk by chunk.
+            var fetch = client.GetChangesAsync(dataset, target.Version, baseLayer?.Version, staging.Cursor, chunkSize, cancellationToken);
             while (true)
             {
-                var chunk = await client.GetChangesAsync(dataset, target.Version, baseLayer?.Version, staging.Cursor, chunkSize, cancellationToken);
+                var chunk = await fetch;
+                if (chunk.NextAfter is not null && chunk.Lines.Count > 0)
+                {
+                    fetch = client.GetChangesAsync(dataset, target.Version, baseLayer?.Version, chunk.NextAfter, chunkSize, cancellationToken);
+                }
+
                 staging = await store.ApplyChunkAsync(staging, chunk.Lines, chunk.NextAfter);
                 lines += chunk.Lines.Count;
                 bytes += chunk.Bytes;
