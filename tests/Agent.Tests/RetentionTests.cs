@@ -67,6 +67,26 @@ public sealed class RetentionTests
     }
 
     [Fact]
+    public async Task When_no_layer_of_a_dataset_is_left_none_of_its_members_are_and_a_new_first_layer_reads_only_its_own()
+    {
+        await using var env = await TestEnvironment.CreateAsync();
+        var (layers, versions) = await HistoryAsync(env, 5);
+        var stock = Enumerable.Range(1, 3).ToDictionary(i => Sku(i), i => Stock(Sku(i), i));
+        var stockLayer = await StageAsync(env.Store, "stock", 1, stock);
+        await env.Store.SwitchAsync(Live(1, 1, ("stock", stockLayer)));
+        // A drop in the middle first, then price leaves every release.
+        await env.Store.RetainAsync([("price", layers[1].Layer), ("price", layers[4].Layer)]);
+        await env.Store.RetainAsync([]);
+
+        Assert.DoesNotContain((await env.DumpAsync()).Keys, k => k.StartsWith("price:", StringComparison.Ordinal));
+        Assert.Equal([stockLayer], await env.Store.ListLayersAsync());
+
+        var again = new Dictionary<string, string> { [Sku(2)] = Price(Sku(2), 2.5m) };
+        var layer = await StageAsync(env.Store, "price", 9, again);
+        await AssertReadsAsync(env, layer.Layer, again);
+    }
+
+    [Fact]
     public async Task Retention_is_refused_while_a_layer_is_being_written()
     {
         await using var env = await TestEnvironment.CreateAsync();

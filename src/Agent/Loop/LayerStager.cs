@@ -19,17 +19,11 @@ public sealed partial class LayerStager(
             return existing;
         }
 
-        var baseLayer = layers.Where(l => l.Dataset == dataset && l.Version != target.Version).MaxBy(l => l.Layer);
-        try
-        {
-            return await WriteAsync(releaseId, dataset, target, baseLayer, cancellationToken);
-        }
-        catch (LayerVerificationException exception) when (baseLayer is not null)
-        {
-            // A base that does not hold what its version says would fail every overlay the same way: write the version whole.
-            LogOverlayRejected(exception, dataset, target.Version);
-            return await WriteAsync(releaseId, dataset, target, null, cancellationToken);
-        }
+        // Always on the newest layer: members above the base would show through, and a layer without a base
+        // would let older members of SKUs the version lacks show through. A layer that does not verify is
+        // abandoned and reported; writing the version whole on a dataset that has layers would not be safe.
+        var baseLayer = layers.Where(l => l.Dataset == dataset).MaxBy(l => l.Layer);
+        return await WriteAsync(releaseId, dataset, target, baseLayer, cancellationToken);
     }
 
     private async Task<LayerInfo> WriteAsync(long releaseId, string dataset, DatasetVersionRef target, LayerInfo? baseLayer, CancellationToken cancellationToken)
@@ -106,9 +100,6 @@ public sealed partial class LayerStager(
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Staged {Dataset} v{Version} as layer {Layer}: {Records} records verified")]
     private partial void LogStaged(string dataset, int version, int layer, long records);
-
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Overlay for {Dataset} v{Version} did not verify; writing the version whole")]
-    private partial void LogOverlayRejected(Exception exception, string dataset, int version);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Abandoning layer {Layer} ({Dataset} v{Version}): it is no longer wanted")]
     private partial void LogAbandoning(string dataset, int version, int layer);

@@ -237,6 +237,12 @@ public sealed class LayerStore(IRedisClient redis, string environment)
             {
                 await CompactSetAsync(dataset, retained.Min());
             }
+            else if (retained.Count == 0)
+            {
+                // No layer of the dataset is left. Members that outlived drops in the middle of a chain are in no SKU
+                // set; a later first layer of the dataset would see them, so every key of the dataset is swept (rare).
+                await CompactAllAsync(dataset);
+            }
 
             foreach (var layer in group)
             {
@@ -270,6 +276,40 @@ public sealed class LayerStore(IRedisClient redis, string environment)
             }
         }
         while (cursor != "0");
+    }
+
+    private async Task CompactAllAsync(string dataset)
+    {
+        var prefix = AgentKeys.RecordPrefix(environment, dataset);
+        var pattern = GlobEscape(prefix) + "{*";
+        var cursor = "0";
+        do
+        {
+            var page = (await redis.ExecuteAsync("SCAN", cursor, "MATCH", pattern, "COUNT", Text(BatchSize * 2))).AsArray();
+            cursor = page[0].AsString()!;
+            var skus = page[1].AsArray().Select(k => k.AsString()!).Where(k => k.EndsWith('}')).Select(k => k[(prefix.Length + 1)..^1]).ToList();
+            if (skus.Count > 0)
+            {
+                await redis.EvalAsync(LayerScripts.Compact, [_layers, _live, _staging], [prefix, dataset, .. skus]);
+            }
+        }
+        while (cursor != "0");
+    }
+
+    private static string GlobEscape(string text)
+    {
+        var escaped = new System.Text.StringBuilder(text.Length);
+        foreach (var c in text)
+        {
+            if (c is '*' or '?' or '[' or ']' or '\\')
+            {
+                escaped.Append('\\');
+            }
+
+            escaped.Append(c);
+        }
+
+        return escaped.ToString();
     }
 
     private static List<RedisReplyPair> Pairs(IReadOnlyList<RedisReply> flat)
