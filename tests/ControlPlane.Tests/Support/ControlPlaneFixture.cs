@@ -22,7 +22,8 @@ public class ControlPlaneFixture : IAsyncLifetime, IAsyncDisposable
 
     public HttpClient Client => _client ?? throw new InvalidOperationException("The fixture is not initialized.");
 
-    public TimeProvider Time { get; } = new FixedTimeProvider(FixedTimeProvider.Default);
+    /// <summary>The application's clock: fixed unless a subclass needs time to pass (deadlines, stale agents).</summary>
+    public virtual TimeProvider Time { get; } = new FixedTimeProvider(FixedTimeProvider.Default);
 
     protected virtual IEnumerable<KeyValuePair<string, string?>> Settings => [];
 
@@ -36,9 +37,31 @@ public class ControlPlaneFixture : IAsyncLifetime, IAsyncDisposable
     public async Task InitializeAsync()
     {
         _database = await TestDatabase.CreateAsync();
+        Start();
+    }
+
+    /// <summary>
+    /// Stops the application and starts a new one on the same database, as a restarted control plane would be:
+    /// nothing carries over but what PostgreSQL holds.
+    /// </summary>
+    public async Task RestartAsync()
+    {
+        _client?.Dispose();
+        _client = null;
+        if (_factory is not null)
+        {
+            await _factory.DisposeAsync();
+            _factory = null;
+        }
+
+        Start();
+    }
+
+    private void Start()
+    {
         var settings = new Dictionary<string, string?>
         {
-            ["Database:ConnectionString"] = _database.ConnectionString,
+            ["Database:ConnectionString"] = Database.ConnectionString,
             ["Database:MigrateOnStart"] = "true",
         };
         foreach (var (key, value) in Settings)
