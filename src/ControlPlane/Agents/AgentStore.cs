@@ -33,13 +33,18 @@ public sealed class AgentStore(NpgsqlDataSource dataSource, IOptions<AgentOption
         }
 
         var now = time.GetUtcNow();
-        var moved = await connection.ScalarAsync<bool>(
+
+        // No row comes back when the id belongs to an agent elsewhere: the refused registration changes nothing (it
+        // must not make a silent agent look alive). An agent removed with DELETE (last seen at -infinity) may come
+        // back anywhere, as the refusal advises.
+        var accepted = await connection.ScalarAsync<bool>(
             """
             INSERT INTO agents (id, environment, agent_group, registered_at, last_seen_at) VALUES (@id, @env, @group, @now, @now)
-            ON CONFLICT (id) DO UPDATE SET last_seen_at = @now
-            RETURNING agents.environment <> @env OR agents.agent_group <> @group
+            ON CONFLICT (id) DO UPDATE SET last_seen_at = @now, environment = @env, agent_group = @group
+            WHERE agents.last_seen_at = '-infinity' OR (agents.environment = @env AND agents.agent_group = @group)
+            RETURNING true
             """, cancellationToken, ("id", registration.AgentId), ("env", registration.Environment), ("group", registration.Group), ("now", now));
-        if (moved)
+        if (!accepted)
         {
             return new RegistrationOutcome.Rejected("agentId",
                 $"Agent '{registration.AgentId}' is registered in another environment or group; remove it first (DELETE /api/v1/agents/{registration.AgentId}).");
