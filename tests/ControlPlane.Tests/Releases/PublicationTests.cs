@@ -116,6 +116,57 @@ public sealed class PublicationTests(ManualClockFixture fixture) : IClassFixture
     }
 
     [Fact]
+    public async Task Of_concurrent_publishes_to_one_environment_exactly_one_starts_and_the_others_are_409()
+    {
+        var (environment, _, _) = await TwoAgentsAsync();
+        var versions = await Client.ImportCatalogueAsync();
+        var releases = new List<long>();
+        for (var i = 0; i < 6; i++)
+        {
+            releases.Add(await Client.CreateReleaseAsync(environment, versions));
+        }
+
+        var responses = await Task.WhenAll(releases.Select(r => Client.PostPublishAsync(r)));
+
+        try
+        {
+            Assert.Equal(1, responses.Count(r => r.StatusCode == HttpStatusCode.Accepted));
+            Assert.Equal(releases.Count - 1, responses.Count(r => r.StatusCode == HttpStatusCode.Conflict));
+            Assert.NotNull((await Client.EnvironmentAsync(environment)).InFlight);
+        }
+        finally
+        {
+            foreach (var response in responses)
+            {
+                response.Dispose();
+            }
+        }
+    }
+
+    [Fact]
+    public async Task Agents_reporting_the_release_held_all_at_once_pass_the_barrier_once()
+    {
+        var environment = await Client.NewEnvironmentAsync("east", "west");
+        var agents = new List<TestAgent>();
+        for (var i = 0; i < 8; i++)
+        {
+            agents.Add(await TestAgent.RegisterAsync(Client, $"{environment}-{i}", environment, i % 2 == 0 ? "east" : "west"));
+        }
+
+        var release = await Client.CreateReleaseAsync(environment, await Client.ImportCatalogueAsync());
+        var generationBefore = (await Client.EnvironmentAsync(environment)).Generation;
+        await Client.PublishAsync(release);
+
+        await Task.WhenAll(agents.Select(a => a.HoldAsync(release)));
+
+        var switching = await Client.PublicationOfAsync(release);
+        Assert.Equal(("Switching", generationBefore + 1), (switching.State, switching.Generation));
+        Assert.Equal(generationBefore + 1, (await Client.EnvironmentAsync(environment)).Generation);
+        await Task.WhenAll(agents.Select(a => a.SwitchAsync(release, generationBefore + 1)));
+        Assert.Equal("Live", (await Client.ReleaseAsync(release)).State);
+    }
+
+    [Fact]
     public async Task Publishing_a_release_every_agent_already_holds_goes_straight_to_the_switch()
     {
         var (environment, a, b) = await TwoAgentsAsync();
