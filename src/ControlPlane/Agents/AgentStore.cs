@@ -9,7 +9,14 @@ namespace ControlPlane.Agents;
 public sealed record AgentView(
     string Id, string Environment, string Group, string Status, DateTimeOffset RegisteredAt, DateTimeOffset LastSeenAt,
     long? LiveReleaseId, long LiveGeneration, IReadOnlyList<long> HeldReleases, StagingProgress? Staging, string? LastError,
-    bool RedisDataLost, double? ClockOffsetMs);
+    bool RedisDataLost, double? ClockOffsetMs)
+{
+    /// <summary>
+    /// In an environment view: seconds since the environment's live release went live, while this agent serves
+    /// another one; 0 when it serves the live release.
+    /// </summary>
+    public double? LagSeconds { get; init; }
+}
 
 public abstract record RegistrationOutcome
 {

@@ -88,7 +88,13 @@ public sealed class EnvironmentStore(NpgsqlDataSource dataSource, AgentStore age
             "SELECT live_at FROM publications WHERE environment = @env AND state = 'Live' ORDER BY id DESC LIMIT 1", cancellationToken, ("env", name));
         var inFlight = await PublicationWhereAsync(connection, name, "state IN ('Staging', 'Staged', 'Switching')", cancellationToken);
         var partial = await PublicationWhereAsync(connection, name, "state = 'Partial'", cancellationToken);
-        var agentViews = await agents.ListAsync(connection, name, cancellationToken);
+        var now = time.GetUtcNow();
+        var agentViews = (await agents.ListAsync(connection, name, cancellationToken))
+            .Select(a => a with
+            {
+                LagSeconds = a.LiveReleaseId == liveReleaseId ? 0 : liveSince is { } since ? Math.Max(0, (now - since).TotalSeconds) : null,
+            })
+            .ToList();
         var groups = new List<GroupView>();
         await using (var command = connection.Command("SELECT name FROM agent_groups WHERE environment = @env ORDER BY name", ("env", name)))
         await using (var reader = await command.ExecuteReaderAsync(cancellationToken))

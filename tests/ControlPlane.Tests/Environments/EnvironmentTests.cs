@@ -113,5 +113,6 @@ public sealed class EnvironmentTests(DeclaredEnvironmentsFixture fixture) : ICla
         Assert.Equal([releases[1], releases[0]], agentA.HeldReleases);
         Assert.Equal(releases[2], agentA.Staging?.ReleaseId);
         Assert.Equal((b.Id, "west", "ok"), (agentB.Id, agentB.Group, agentB.Status));
+        Assert.Equal(0, agentA.LagSeconds);
     }
 }
