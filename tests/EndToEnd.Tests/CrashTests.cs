@@ -53,14 +53,26 @@ public sealed class CrashTests(ITestOutputHelper output)
         }
     }
 
-    [Fact]
-    public async Task An_agent_whose_redis_lost_its_data_stages_the_live_release_again()
+    [Theory]
+    [InlineData("flushall")]
+    [InlineData("restart")]
+    public async Task An_agent_whose_redis_lost_its_data_stages_the_live_release_again(string how)
     {
         await using var cluster = await Cluster.StartAsync(output, "crash-redis");
         var (release, publication) = await cluster.PublishLiveAsync(await cluster.ImportContentAsync(Skus, content: 1));
         var east = cluster.Agent("east");
 
-        await east.Redis.Database.ExecuteAsync("FLUSHALL");
+        // FLUSHALL empties the keys; a restart without persistence also loses the function library and the script
+        // cache, and drops every connection.
+        if (how == "restart")
+        {
+            await east.Redis.RestartAsync();
+        }
+        else
+        {
+            await east.Redis.Database.ExecuteAsync("FLUSHALL");
+        }
+
         Assert.Null(await east.PointerAsync(cluster.Environment));
 
         await cluster.WaitPointersAsync(release, [east]);
@@ -119,6 +131,29 @@ public sealed class CrashTests(ITestOutputHelper output)
         }
 
         Assert.Equal("Superseded", (await cluster.Api.ReleaseAsync(first)).State);
+    }
+
+    [Fact]
+    public async Task A_stopping_control_plane_answers_the_long_polls_it_holds()
+    {
+        // The longest wait there is: a stop that waited for the polls would be cut off by the host's shutdown timeout.
+        await using var cluster = await Cluster.StartAsync(output, "crash-cp-stop", new ClusterOptions
+        {
+            Settings = new Dictionary<string, string?> { ["Agents:LongPollSeconds"] = "300" },
+        });
+        var (release, _) = await cluster.PublishLiveAsync(await cluster.ImportContentAsync(100, content: 1));
+        await Eventually.UntilAsync(() => cluster.ControlPlane.LongPollsHeld == cluster.Agents.Count, "every agent's long poll is held");
+        var answers = cluster.Agents.ToDictionary(a => a.AgentId, a => a.RunningHost.Transport.DesiredAnswers);
+
+        await cluster.StopControlPlaneAsync();
+
+        // Each agent got an answer to its poll rather than a connection cut off when the server gave up waiting.
+        Assert.All(cluster.Agents, a => Assert.True(a.RunningHost.Transport.DesiredAnswers > answers[a.AgentId], $"{a.AgentId}'s long poll was answered"));
+        await cluster.StartControlPlaneAgainAsync();
+        var next = await cluster.Api.PublishAsync(await cluster.Api.CreateReleaseAsync(cluster.Environment, await cluster.ImportContentAsync(100, content: 2)));
+        await cluster.Api.WaitLiveAsync(next.Id);
+        await cluster.WaitPointersAsync(next.ReleaseId);
+        Assert.NotEqual(release, next.ReleaseId);
     }
 
     [Fact]

@@ -14,6 +14,7 @@ public sealed class AgentTransport() : DelegatingHandler(new SocketsHttpHandler 
     private int _held;
     private Func<string, bool>? _holdDesired;
     private int _heldDesired;
+    private int _desiredAnswers;
     private TaskCompletionSource _desiredOpen = Opened();
 
     /// <summary>How many data chunk requests are being held now.</summary>
@@ -70,6 +71,9 @@ public sealed class AgentTransport() : DelegatingHandler(new SocketsHttpHandler 
     /// <summary>How many desired-state answers are being held now.</summary>
     public int HeldDesired => Volatile.Read(ref _heldDesired);
 
+    /// <summary>How many desired-state requests were answered with success.</summary>
+    public int DesiredAnswers => Volatile.Read(ref _desiredAnswers);
+
     /// <summary>The agent is gone: every request, held or new, fails as if the connection were dead.</summary>
     public void Kill() => _killed.Cancel();
 
@@ -119,6 +123,7 @@ public sealed class AgentTransport() : DelegatingHandler(new SocketsHttpHandler 
             var response = await base.SendAsync(request, linkedSend.Token);
             if (request.RequestUri?.AbsolutePath.EndsWith("/desired", StringComparison.Ordinal) == true && response.IsSuccessStatusCode)
             {
+                Interlocked.Increment(ref _desiredAnswers);
                 await HoldDesiredAsync(response, linkedSend.Token);
             }
 

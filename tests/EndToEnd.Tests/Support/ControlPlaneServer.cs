@@ -1,3 +1,4 @@
+using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
@@ -32,6 +33,9 @@ public sealed class ControlPlaneServer : IAsyncDisposable
 
     public IServiceProvider Services => _factory.Services;
 
+    /// <summary>Desired-state requests (agents' long polls) the server is working on or holding now.</summary>
+    public int LongPollsHeld => _factory.LongPolls.Count;
+
     /// <summary>Starts on <paramref name="port"/>, or on a free port when 0.</summary>
     public static Task<ControlPlaneServer> StartAsync(IReadOnlyDictionary<string, string?> settings, TestLog log, int port = 0)
     {
@@ -50,8 +54,11 @@ public sealed class ControlPlaneServer : IAsyncDisposable
 
     private sealed class Factory(IReadOnlyDictionary<string, string?> settings, TestLog log) : WebApplicationFactory<global::ControlPlane.Program>
     {
+        public LongPollCounter LongPolls { get; } = new();
+
         protected override void ConfigureWebHost(IWebHostBuilder builder)
         {
+            builder.ConfigureServices(services => services.AddSingleton<IStartupFilter>(LongPolls));
             builder.ConfigureAppConfiguration((_, configuration) => configuration
                 .AddInMemoryCollection(new Dictionary<string, string?>
                 {
@@ -66,5 +73,36 @@ public sealed class ControlPlaneServer : IAsyncDisposable
                 logging.AddProvider(log.For("control-plane"));
             });
         }
+    }
+
+    /// <summary>Counts the requests to GET .../desired in the pipeline.</summary>
+    private sealed class LongPollCounter : IStartupFilter
+    {
+        private int _count;
+
+        public int Count => Volatile.Read(ref _count);
+
+        public Action<IApplicationBuilder> Configure(Action<IApplicationBuilder> next) => app =>
+        {
+            app.Use(async (context, inner) =>
+            {
+                if (!context.Request.Path.Value!.EndsWith("/desired", StringComparison.Ordinal))
+                {
+                    await inner(context);
+                    return;
+                }
+
+                Interlocked.Increment(ref _count);
+                try
+                {
+                    await inner(context);
+                }
+                finally
+                {
+                    Interlocked.Decrement(ref _count);
+                }
+            });
+            next(app);
+        };
     }
 }

@@ -13,7 +13,7 @@ namespace EndToEnd.Tests.Support;
 /// </summary>
 public sealed class RedisServer : IAsyncDisposable
 {
-    private readonly Process _process;
+    private Process _process;
     private readonly string _directory;
     private ConnectionMultiplexer? _connection;
 
@@ -39,36 +39,7 @@ public sealed class RedisServer : IAsyncDisposable
         {
             var port = FreePort();
             var directory = Directory.CreateTempSubdirectory("cp-e2e-redis-").FullName;
-            var start = new ProcessStartInfo("redis-server")
-            {
-                UseShellExecute = false,
-                RedirectStandardOutput = true,
-                RedirectStandardError = true,
-            };
-            foreach (var argument in new[]
-            {
-                "--bind", "127.0.0.1", "--port", port.ToString(System.Globalization.CultureInfo.InvariantCulture), "--dir", directory,
-                "--save", "", "--appendonly", "no", "--daemonize", "no", "--protected-mode", "yes", "--logfile", Path.Combine(directory, "redis.log"),
-            })
-            {
-                start.ArgumentList.Add(argument);
-            }
-
-            Process process;
-            try
-            {
-                process = Process.Start(start) ?? throw new InvalidOperationException("redis-server did not start.");
-            }
-            catch (System.ComponentModel.Win32Exception exception)
-            {
-                throw new InvalidOperationException("redis-server is not on PATH; ./test installs it.", exception);
-            }
-
-            process.OutputDataReceived += (_, _) => { };
-            process.ErrorDataReceived += (_, _) => { };
-            process.BeginOutputReadLine();
-            process.BeginErrorReadLine();
-            var server = new RedisServer(process, port, directory);
+            var server = new RedisServer(Launch(port, directory), port, directory);
             if (await server.WaitForPingAsync())
             {
                 return server;
@@ -82,9 +53,68 @@ public sealed class RedisServer : IAsyncDisposable
         throw last!;
     }
 
+    /// <summary>Kills the server (SIGKILL) and starts a new one on the same port: without persistence, it comes back empty.</summary>
+    public async Task RestartAsync()
+    {
+        await KillProcessAsync();
+        _process.Dispose();
+        _process = Launch(Port, _directory);
+        if (!await WaitForPingAsync())
+        {
+            throw new InvalidOperationException($"redis-server on port {Port} did not come back.");
+        }
+    }
+
     public async ValueTask DisposeAsync()
     {
         _connection?.Dispose();
+        await KillProcessAsync();
+        _process.Dispose();
+        try
+        {
+            Directory.Delete(_directory, recursive: true);
+        }
+        catch (IOException)
+        {
+        }
+    }
+
+    private static Process Launch(int port, string directory)
+    {
+        var start = new ProcessStartInfo("redis-server")
+        {
+            UseShellExecute = false,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+        };
+        foreach (var argument in new[]
+        {
+            "--bind", "127.0.0.1", "--port", port.ToString(System.Globalization.CultureInfo.InvariantCulture), "--dir", directory,
+            "--save", "", "--appendonly", "no", "--daemonize", "no", "--protected-mode", "yes", "--logfile", Path.Combine(directory, "redis.log"),
+        })
+        {
+            start.ArgumentList.Add(argument);
+        }
+
+        Process process;
+        try
+        {
+            process = Process.Start(start) ?? throw new InvalidOperationException("redis-server did not start.");
+        }
+        catch (System.ComponentModel.Win32Exception exception)
+        {
+            throw new InvalidOperationException("redis-server is not on PATH; ./test installs it.", exception);
+        }
+
+        process.OutputDataReceived += (_, _) => { };
+        process.ErrorDataReceived += (_, _) => { };
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        return process;
+    }
+
+    private async Task KillProcessAsync()
+    {
         try
         {
             if (!_process.HasExited)
@@ -96,15 +126,6 @@ public sealed class RedisServer : IAsyncDisposable
         catch (InvalidOperationException)
         {
             // It has exited already.
-        }
-
-        _process.Dispose();
-        try
-        {
-            Directory.Delete(_directory, recursive: true);
-        }
-        catch (IOException)
-        {
         }
     }
 
