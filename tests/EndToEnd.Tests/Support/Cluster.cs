@@ -266,36 +266,43 @@ public sealed class Cluster : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         Log.Write("test", "tearing down");
-        foreach (var agent in Agents)
+        try
         {
-            try
+            foreach (var agent in Agents)
             {
-                if (agent.Host is not null)
+                try
                 {
-                    await agent.Host.StopAsync();
-                    agent.Host = null;
+                    if (agent.Host is not null)
+                    {
+                        await agent.Host.StopAsync();
+                        agent.Host = null;
+                    }
+                }
+                catch (Exception exception)
+                {
+                    Log.Write("test", $"stopping {agent.AgentId} failed: {exception.Message}");
                 }
             }
-            catch (Exception exception)
+
+            if (_controlPlane is not null)
             {
-                Log.Write("test", $"stopping {agent.AgentId} failed: {exception.Message}");
+                await _controlPlane.DisposeAsync();
+                _controlPlane = null;
             }
-        }
 
-        if (_controlPlane is not null)
+            foreach (var agent in Agents)
+            {
+                agent.DisposeReader();
+                await agent.Redis.DisposeAsync();
+            }
+
+            await Database.DisposeAsync();
+        }
+        finally
         {
-            await _controlPlane.DisposeAsync();
-            _controlPlane = null;
+            // What happened is the first thing to read when an end-to-end test fails.
+            Log.CopyTo(_output);
         }
-
-        foreach (var agent in Agents)
-        {
-            agent.DisposeReader();
-            await agent.Redis.DisposeAsync();
-        }
-
-        await Database.DisposeAsync();
-        Log.CopyTo(_output);
     }
 }
 
