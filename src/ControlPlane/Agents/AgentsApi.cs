@@ -63,7 +63,7 @@ public static class AgentsApi
 
     private static async Task<Results<Ok<DesiredState>, ProblemHttpResult>> Desired(
         string id, string? known, int? waitSeconds, AgentStore agents, DesiredStateBuilder builder, DesiredStateSignal signal,
-        IOptions<AgentOptions> options, CancellationToken cancellationToken)
+        IOptions<AgentOptions> options, IHostApplicationLifetime lifetime, CancellationToken cancellationToken)
     {
         if (await agents.EnvironmentOfAsync(id, cancellationToken) is not { } environment)
         {
@@ -80,7 +80,9 @@ public static class AgentsApi
             return TypedResults.Ok(state);
         }
 
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        // A stopping server answers at once: shutdown waits for requests in flight, so a held poll would keep the
+        // instance from stopping (and refusing everyone) for the rest of its wait.
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, lifetime.ApplicationStopping);
         timeout.CancelAfter(wait);
         while (!timeout.IsCancellationRequested)
         {
