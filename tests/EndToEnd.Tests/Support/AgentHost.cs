@@ -1,4 +1,4 @@
-using Agent.ControlPlane;
+using Agent.ControlPlaneApi;
 using Agent.Loop;
 using ControlPlane.Reader;
 using Microsoft.Extensions.Configuration;
