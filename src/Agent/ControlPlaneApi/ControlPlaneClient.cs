@@ -100,7 +100,10 @@ public sealed class ControlPlaneClient(HttpClient http)
             throw new ChunkChecksumException($"The chunk of {dataset} v{version} after '{after}' does not match its {ChunkHeaders.Sha256}.");
         }
 
-        var nextAfter = response.Headers.TryGetValues(ChunkHeaders.NextAfter, out var next) ? next.FirstOrDefault() : null;
+        // The header is percent-encoded (a SKU may hold characters a header cannot); the cursor is the SKU itself.
+        var nextAfter = response.Headers.TryGetValues(ChunkHeaders.NextAfter, out var next) && next.FirstOrDefault() is { } encoded
+            ? Uri.UnescapeDataString(encoded)
+            : null;
         return new ChangeChunk(ChangeLines.Parse(body), nextAfter, body.Length);
     }
 
