@@ -100,7 +100,11 @@ public sealed class ControlPlaneClient(HttpClient http)
             throw new ChunkChecksumException($"The chunk of {dataset} v{version} after '{after}' does not match its {ChunkHeaders.Sha256}.");
         }
 
-        var nextAfter = response.Headers.TryGetValues(ChunkHeaders.NextAfter, out var next) ? next.FirstOrDefault() : null;
+        // The header is percent-encoded (a SKU may hold what a header cannot); passed on as it came, it would be escaped
+        // again, and the next chunk would start after the encoded text: the same chunk again, forever.
+        var nextAfter = response.Headers.TryGetValues(ChunkHeaders.NextAfter, out var next) && next.FirstOrDefault() is { } encoded
+            ? Uri.UnescapeDataString(encoded)
+            : null;
         return new ChangeChunk(ChangeLines.Parse(body), nextAfter, body.Length);
     }
 
