@@ -152,7 +152,7 @@ public sealed class ControlPlaneModel
         context.Response.Headers[ChunkHeaders.Sha256] = Convert.ToHexStringLower(SHA256.HashData(bytes));
         if (page.Count > 0 && lines.Any(l => string.CompareOrdinal(l.Sku, page[^1].Sku) > 0))
         {
-            context.Response.Headers[ChunkHeaders.NextAfter] = page[^1].Sku;
+            context.Response.Headers[ChunkHeaders.NextAfter] = Uri.EscapeDataString(page[^1].Sku);
         }
 
         await context.Response.Body.WriteAsync(bytes);
