@@ -1,3 +1,4 @@
+using Agent;
 using Agent.ControlPlaneApi;
 using Agent.Loop;
 using ControlPlane.Reader;
@@ -54,19 +55,7 @@ public sealed class AgentHost : IAsyncDisposable
         builder.Logging.ClearProviders();
         builder.Logging.AddProvider(log.For(settings.AgentId));
 
-        // The registrations of src/Agent/Program.cs, but for the HttpClient's handler.
-        builder.Services.AddOptions<AgentOptions>().BindConfiguration(AgentOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
-        builder.Services.AddSingleton(TimeProvider.System);
-        builder.Services.AddSingleton(sp => StackExchangeRedisClient.Connect(sp.GetRequiredService<IOptions<AgentOptions>>().Value.Redis));
-        builder.Services.AddSingleton<IRedisClient>(sp => new StackExchangeRedisClient(sp.GetRequiredService<ConnectionMultiplexer>().GetDatabase()));
-        builder.Services.AddSingleton(sp =>
-        {
-            var agent = sp.GetRequiredService<IOptions<AgentOptions>>().Value;
-            return new ControlPlaneClient(ControlPlaneClient.Configure(new HttpClient(transport, disposeHandler: false), agent.ControlPlaneUrl, agent.Token));
-        });
-        builder.Services.AddSingleton<AgentStatus>();
-        builder.Services.AddSingleton<AgentReporter>();
-        builder.Services.AddHostedService<AgentLoop>();
+        builder.Services.AddAgent(transport);
         var host = builder.Build();
         await host.StartAsync();
         return new AgentHost(host, settings, transport);
