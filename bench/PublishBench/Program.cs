@@ -110,6 +110,13 @@ var (functionRate, getRate) = await ReadThroughputAsync(big, options.Skus, optio
 Row($"consistent reads, one SKU x 3 datasets via FCALL_RO cp_get ({options.ReadConcurrency} concurrent callers)",
     $"{functionRate:N0} reads/s", $"plain GET of one key: {getRate:N0} reads/s ({functionRate / getRate:P0})", "at least 50% of GET");
 
+// The same comparison with redis-benchmark (a C client) on both sides: what Redis itself does per read.
+var sku = DemoCatalogue.Sku(options.Skus / 2);
+var functionNative = await RedisBenchmarkAsync(options.BigRedisPort, options.ReadConcurrency, $"FCALL_RO cp_get 1 {RedisLayout.LiveKey("bench")} {sku}");
+var getNative = await RedisBenchmarkAsync(options.BigRedisPort, options.ReadConcurrency, "GET bench:plain");
+Row($"the same reads with redis-benchmark as the client ({options.ReadConcurrency} connections)",
+    $"{functionNative:N0} reads/s", $"GET of one key: {getNative:N0} reads/s ({functionNative / getNative:P0})", "");
+
 Row($"Redis memory per hot release of {options.Skus:N0} SKUs x 3 datasets", $"{(memoryA - memoryBefore) / 1e6:N0} MB", "", "");
 Row($"Redis memory added by a release differing in {options.Changed:N0} SKUs (1%)", $"{(memoryB - memoryA) / 1e6:N1} MB", "", "");
 
@@ -383,6 +390,19 @@ static async Task<(double Function, double Get)> ReadThroughputAsync(ConnectionM
         }
     });
     return (function, get);
+}
+
+static async Task<double> RedisBenchmarkAsync(int port, int clients, string command)
+{
+    var start = new ProcessStartInfo("bash", ["-c", $"redis-benchmark -h 127.0.0.1 -p {port} -n 300000 -c {clients} -q {command} | tr '\\r' '\\n' | tail -1"])
+    {
+        RedirectStandardOutput = true,
+    };
+    using var process = Process.Start(start)!;
+    var output = await process.StandardOutput.ReadToEndAsync();
+    await process.WaitForExitAsync();
+    var match = System.Text.RegularExpressions.Regex.Match(output, @"([0-9.]+) requests per second");
+    return match.Success ? double.Parse(match.Groups[1].Value, CultureInfo.InvariantCulture) : throw new InvalidOperationException($"redis-benchmark: {output}");
 }
 
 internal static class PublicationJson
