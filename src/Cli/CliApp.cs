@@ -34,7 +34,7 @@ public static class CliApp
         var global = new GlobalOptions();
         var root = new RootCommand(
             "cpctl: import data, create and publish releases, roll back, and watch the promotion data control plane.\n" +
-            "Configured by flags or environment variables: CP_URL, CP_TOKEN, CP_OUTPUT, CP_ACTOR.\n\nExit codes:\n" +
+            "Configured by flags or environment variables: CP_URL, CP_TOKEN, CP_OUTPUT.\n\nExit codes:\n" +
             string.Join('\n', ExitCodes.All.Select(e => $"  {e.Code,3}  {e.Meaning}")));
         global.AddTo(root);
         var runner = new CommandRunner(global, console);

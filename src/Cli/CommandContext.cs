@@ -38,7 +38,6 @@ public sealed class CommandContext(ControlPlaneClient client, CliConsole console
         var clientOptions = new ControlPlaneClientOptions
         {
             Token = parse.GetValue(options.Token) ?? Variable(console, "CP_TOKEN"),
-            Actor = parse.GetValue(options.Actor) ?? Variable(console, "CP_ACTOR"),
         };
         var baseAddress = url.AbsoluteUri.EndsWith('/') ? url : new Uri(url.AbsoluteUri + "/");
         var http = console.Handler is { } handler

@@ -25,12 +25,6 @@ public sealed class GlobalOptions
         Recursive = true,
     };
 
-    public Option<string> Actor { get; } = new("--actor")
-    {
-        Description = "Name recorded as the author where the server takes it from X-Actor [env CP_ACTOR]",
-        Recursive = true,
-    };
-
     public Option<OutputFormat?> Output { get; } = new("--output", "-o")
     {
         Description = "text for people, json for machines (one JSON document on stdout) [env CP_OUTPUT]",
@@ -47,7 +41,6 @@ public sealed class GlobalOptions
     {
         command.Options.Add(Url);
         command.Options.Add(Token);
-        command.Options.Add(Actor);
         command.Options.Add(Output);
         command.Options.Add(Quiet);
     }

@@ -16,7 +16,7 @@ public sealed record CliRun(int ExitCode, string Out, string Error)
 /// </summary>
 public sealed class CliHarness(ControlPlaneFixture fixture)
 {
-    public Dictionary<string, string> Variables { get; } = new() { ["CI"] = "true" };
+    public Dictionary<string, string> Variables { get; } = new() { ["CI"] = "true", ["CP_TOKEN"] = ControlPlaneFixture.AdminToken };
 
     public bool Interactive { get; init; }
 

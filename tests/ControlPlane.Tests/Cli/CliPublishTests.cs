@@ -152,7 +152,7 @@ public sealed partial class CliPublishTests(ControlPlaneFixture fixture) : IClas
         var cli = Cli;
         cli.Variables["CP_URL"] = "http://localhost/";
         cli.Variables["CP_OUTPUT"] = "json";
-        cli.Variables["CP_ACTOR"] = "ci-bot";
+        cli.Variables["CP_TOKEN"] = await Client.CreateTokenAsync("ci-bot", "operator");
 
         var run = await cli.RunAsync("release", "create", "--env", environment, "--latest", "--note", "nightly");
 
