@@ -4,6 +4,7 @@ using ControlPlane.Datasets;
 using ControlPlane.Environments;
 using ControlPlane.Infrastructure;
 using ControlPlane.Releases;
+using ControlPlane.Tiers;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Options;
 using Npgsql;
@@ -53,6 +54,7 @@ public static class Extensions
         services.AddSingleton<PublicationCoordinator>();
         services.AddSingleton<DesiredStateBuilder>();
         services.AddSingleton<DesiredStateSignal>();
+        services.AddTiers();
 
         services.AddProblemDetails();
         services.AddExceptionHandler<ProblemExceptionHandler>();
@@ -84,6 +86,7 @@ public static class Extensions
         app.MapEnvironmentsApi();
         app.MapAgentsApi();
         app.MapReleasesApi();
+        app.MapTiersApi();
         return app;
     }
 }

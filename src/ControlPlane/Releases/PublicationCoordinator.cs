@@ -2,6 +2,7 @@ using System.Text.Json;
 using ControlPlane.Agents;
 using ControlPlane.Infrastructure;
 using Microsoft.Extensions.Options;
+using ControlPlane.Tiers;
 using Npgsql;
 
 namespace ControlPlane.Releases;
@@ -26,6 +27,7 @@ public sealed partial class PublicationCoordinator(
     NpgsqlDataSource dataSource,
     IOptions<PublishOptions> publishOptions,
     IOptions<AgentOptions> agentOptions,
+    ColdReleaseCheck coldCheck,
     TimeProvider time,
     ILogger<PublicationCoordinator> logger)
 {
@@ -40,6 +42,9 @@ public sealed partial class PublicationCoordinator(
         {
             return new PublishOutcome.NotFound($"There is no release {releaseId}.");
         }
+
+        // Archived versions: every cold chunk is checked before anything is staged (throws naming version and chunk).
+        await coldCheck.VerifyAsync(connection, release.Versions, cancellationToken);
 
         long? previousLive;
         await using (var lockEnvironment = connection.Command(
