@@ -132,6 +132,16 @@ public sealed class ColdArchive(IColdStore store, IOptions<TierOptions> options)
 
     public void Forget(string dataset, int version) => _manifests.TryRemove((dataset, version), out _);
 
+    /// <summary>Drops every cached manifest and chunk (a store emptied by hand, tests).</summary>
+    public void ForgetAll()
+    {
+        _manifests.Clear();
+        lock (_recentLock)
+        {
+            _recent.Clear();
+        }
+    }
+
     private static int FirstChunkAfter(ArchiveManifest manifest, string after)
     {
         // The first chunk whose last SKU sorts after `after`.
