@@ -25,7 +25,7 @@ public sealed class ArchiveTests(TiersFixture fixture) : TiersTest<TiersFixture>
         await Client.ImportAsync("price", Bodies.Lines(TestRecord.DeleteLine(Fullwidth), new PriceRecord("Z-!", 4m, "USD").UpsertLine()), "mode=delta&base=6");
         int[] versions = [1, 2, 3, 4, 5, 6, 7];
         string[] probes = [history[0].Keys.First(), history[3].Keys.First(), Fullwidth, Emoji, "Z-~", "no-such-sku"];
-        var before = await Client.SnapshotAsync("price", versions, probes);
+        var before = await Client.SnapshotAsync("price", versions, [1, 3, 5, 7], probes);
         var rowsBefore = await Fixture.Database.CountRowsAsync("records_price");
 
         var run = await RunArchiveAsync();
@@ -37,7 +37,7 @@ public sealed class ArchiveTests(TiersFixture fixture) : TiersTest<TiersFixture>
             Assert.Equal(version <= 5 ? "cold" : "warm", await TierOfAsync("price", version));
         }
 
-        var after = await Fixture.Client.SnapshotAsync("price", versions, probes);
+        var after = await Fixture.Client.SnapshotAsync("price", versions, [1, 3, 5, 7], probes);
         foreach (var (what, expected) in before)
         {
             Assert.True(expected == after[what], $"{what} differs after archiving");

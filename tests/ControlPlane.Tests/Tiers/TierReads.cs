@@ -33,7 +33,13 @@ public static class TierReads
     }
 
     /// <summary>A version's records, its diffs with the others and its changes, as text for comparison.</summary>
-    public static async Task<Dictionary<string, string>> SnapshotAsync(this HttpClient client, string dataset, IReadOnlyList<int> versions, string[] probeSkus)
+    /// <param name="client">The API.</param>
+    /// <param name="dataset">The dataset.</param>
+    /// <param name="versions">Versions to read whole.</param>
+    /// <param name="others">Versions each is compared with (diffs and changes since).</param>
+    /// <param name="probeSkus">SKUs read one by one.</param>
+    public static async Task<Dictionary<string, string>> SnapshotAsync(
+        this HttpClient client, string dataset, IReadOnlyList<int> versions, IReadOnlyList<int> others, string[] probeSkus)
     {
         var result = new Dictionary<string, string>();
         foreach (var version in versions)
@@ -47,7 +53,7 @@ public static class TierReads
                 result[$"record {version} {sku}"] = $"{(int)response.StatusCode} {(response.IsSuccessStatusCode ? await response.Content.ReadAsStringAsync() : "")}";
             }
 
-            foreach (var other in versions.Where(v => v != version))
+            foreach (var other in others.Where(v => v != version))
             {
                 result[$"changes {version} since {other}"] = string.Join('\n', await client.AllChangesAsync(dataset, version, since: other));
                 var (first, items) = await client.AllDiffAsync(dataset, other, version, limit: 400);
