@@ -53,8 +53,8 @@ CREATE INDEX archive_tasks_open ON archive_tasks (next_attempt_at) WHERE state I
 
 -- Versions that must stay warm whatever the windows say, with the reason. The hot windows of environments
 -- (the releases agents hold) and the warm windows are computed by the control plane from the policies;
--- this view holds what the database alone can tell. Features that protect versions (pins, schedules)
--- extend it with CREATE OR REPLACE VIEW in their own migration, keeping the three columns.
+-- this view holds what the database alone can tell: live, in flight, pinned. Features that protect versions
+-- later (schedules) extend it with CREATE OR REPLACE VIEW in their own migration, keeping the three columns.
 CREATE VIEW protected_versions AS
     SELECT d.id AS dataset_id, (v.value)::int AS version, 'live in ' || e.name AS reason
     FROM environments e
@@ -67,4 +67,21 @@ CREATE VIEW protected_versions AS
     JOIN releases r ON r.id = p.release_id
     CROSS JOIN LATERAL jsonb_each_text(r.versions) v
     JOIN datasets d ON d.name = v.key
-    WHERE p.state IN ('Staging', 'Staged', 'Switching', 'Partial');
+    WHERE p.state IN ('Staging', 'Staged', 'Switching', 'Partial')
+    UNION ALL
+    -- A pin freezes what is live in an environment, or in one group (whose agents may hold an older release).
+    SELECT d.id, (v.value)::int, 'pinned in ' || p.environment || coalesce('/' || p.agent_group, '') || ': ' || p.reason
+    FROM pins p
+    JOIN environments e ON e.name = p.environment
+    JOIN releases r ON r.id = e.live_release_id
+    CROSS JOIN LATERAL jsonb_each_text(r.versions) v
+    JOIN datasets d ON d.name = v.key
+    WHERE p.removed_at IS NULL
+    UNION ALL
+    SELECT d.id, (v.value)::int, 'pinned in ' || p.environment || coalesce('/' || p.agent_group, '') || ': ' || p.reason
+    FROM pins p
+    JOIN agents a ON a.environment = p.environment AND (p.agent_group IS NULL OR a.agent_group = p.agent_group)
+    JOIN releases r ON r.id = (a.report->>'liveReleaseId')::bigint
+    CROSS JOIN LATERAL jsonb_each_text(r.versions) v
+    JOIN datasets d ON d.name = v.key
+    WHERE p.removed_at IS NULL;

@@ -1,4 +1,5 @@
 using System.Runtime.CompilerServices;
+using ControlPlane.Audit;
 using ControlPlane.Datasets;
 using ControlPlane.Infrastructure;
 using Microsoft.Extensions.Options;
@@ -19,11 +20,17 @@ public sealed record ArchiveRunResult(int Queued, IReadOnlyList<string> Archived
 public sealed partial class ArchiveJob(
     NpgsqlDataSource dataSource,
     ColdArchive archive,
+    AuditLog audit,
     TierPlanner planner,
     IOptions<TierOptions> options,
     TimeProvider time,
     ILogger<ArchiveJob> logger)
 {
+    /// <summary>The actor of the archive job's audit entries.</summary>
+    public const string AuditActor = "system:archive-job";
+
+    public const string AuditKind = "version.archive";
+
     private const int TaskLockSpace = 0x54490000;
     private const int DeleteLock = 0x5450;
 
@@ -257,6 +264,10 @@ public sealed partial class ArchiveJob(
         await connection.ExecuteAsync(
             "UPDATE archive_tasks SET state = 'done', step = 'done', finished_at = @now, last_error = NULL WHERE dataset_id = @dataset AND version = @version",
             cancellationToken, ("dataset", dataset.Id), ("version", version), ("now", now));
+        await audit.AppendAsync(connection, transaction, new AuditEntry(AuditActor, AuditKind, Target: $"{dataset.Name}:{version}",
+            Reason: "left every warm window", Before: new { tier = "warm" },
+            After: new { tier = "cold", store = archive.Store.Name, chunks = manifest.Chunks.Count, manifest.RawBytes, manifest.StoredBytes, rowsRemoved = removed }),
+            cancellationToken);
         await transaction.CommitAsync(cancellationToken);
         return removed;
     }

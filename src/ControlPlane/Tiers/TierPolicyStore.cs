@@ -1,5 +1,6 @@
 using System.Text.Json;
 using ControlPlane.Agents;
+using ControlPlane.Audit;
 using ControlPlane.Datasets;
 using ControlPlane.Infrastructure;
 using Microsoft.Extensions.Options;
@@ -8,8 +9,10 @@ using Npgsql;
 namespace ControlPlane.Tiers;
 
 /// <summary>Reads and writes the policies in <c>tier_policies</c>; environments without one get the configured defaults.</summary>
-public sealed class TierPolicyStore(NpgsqlDataSource dataSource, IOptions<TierOptions> options, IOptions<AgentOptions> agentOptions)
+public sealed class TierPolicyStore(NpgsqlDataSource dataSource, AuditLog audit, IOptions<TierOptions> options, IOptions<AgentOptions> agentOptions)
 {
+    public const string AuditKind = "environment.tier-policy";
+
     internal static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
 
     public TierPolicy Default
@@ -57,15 +60,19 @@ public sealed class TierPolicyStore(NpgsqlDataSource dataSource, IOptions<TierOp
             "SELECT (policy->>'hotReleases')::int FROM tier_policies WHERE environment = @env", cancellationToken, ("env", environment))
         ?? Default.HotReleases;
 
-    public async Task SaveAsync(string environment, TierPolicy policy, string actor, DateTimeOffset now, CancellationToken cancellationToken)
+    public async Task SaveAsync(string environment, TierPolicy policy, string actor, DateTimeOffset now, string effect, CancellationToken cancellationToken)
     {
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+        var before = await StoredAsync(connection, environment, cancellationToken);
         await connection.ExecuteAsync(
             """
             INSERT INTO tier_policies (environment, policy, updated_at, updated_by) VALUES (@env, @policy::jsonb, @now, @actor)
             ON CONFLICT (environment) DO UPDATE SET policy = excluded.policy, updated_at = excluded.updated_at, updated_by = excluded.updated_by
             """, cancellationToken, ("env", environment), ("policy", JsonSerializer.Serialize(policy, Json)), ("now", now), ("actor", actor));
+
+        await audit.AppendAsync(connection, transaction, new AuditEntry(actor, AuditKind, environment, $"environment:{environment}",
+            effect, before?.Policy ?? Default, policy), cancellationToken);
 
         // The hot window is part of the agents' desired state: wake their long polls.
         await using (var notify = DesiredStateListener.Notify(connection, environment))

@@ -1,4 +1,5 @@
 using ControlPlane.Datasets;
+using ControlPlane.Identity;
 using ControlPlane.Environments;
 using ControlPlane.Infrastructure;
 using Microsoft.AspNetCore.Http.HttpResults;
@@ -11,13 +12,16 @@ public static class TiersApi
     public static IEndpointRouteBuilder MapTiersApi(this IEndpointRouteBuilder app)
     {
         var tiers = app.MapGroup("/api/v1/tiers").WithTags("Tiers");
-        tiers.MapGet("/", Overview).WithSummary("Versions per tier and dataset, sizes, and the archive job's progress and failures.");
-        tiers.MapGet("/{dataset}", Dataset).WithSummary("Where each version of a dataset lives, its size there, and why it stays warm.");
-        tiers.MapPost("/archive/run", RunArchive).WithSummary("Run the archive job now (it also runs every Tiers:ArchiveInterval).");
+        tiers.MapGet("/", Overview).RequireAuthorization(Policies.Viewer)
+            .WithSummary("Versions per tier and dataset, sizes, and the archive job's progress and failures.");
+        tiers.MapGet("/{dataset}", Dataset).RequireAuthorization(Policies.Viewer)
+            .WithSummary("Where each version of a dataset lives, its size there, and why it stays warm.");
+        tiers.MapPost("/archive/run", RunArchive).RequireAuthorization(Policies.Admin)
+            .WithSummary("Run the archive job now (it also runs every Tiers:ArchiveInterval).");
 
         var policy = app.MapGroup("/api/v1/environments/{environment}/tiers").WithTags("Tiers");
-        policy.MapGet("/policy", GetPolicy).WithSummary("The environment's tier policy and its effect now.");
-        policy.MapPut("/policy", PutPolicy)
+        policy.MapGet("/policy", GetPolicy).RequireAuthorization(Policies.Viewer).WithSummary("The environment's tier policy and its effect now.");
+        policy.MapPut("/policy", PutPolicy).RequireAuthorization(Policies.Admin)
             .WithSummary("Set the environment's tier policy (dryRun=true shows its effect without saving): releases leaving hot, versions to archive.");
         return app;
     }
@@ -88,7 +92,7 @@ public static class TiersApi
 
         var actor = DatasetsApi.Actor(context);
         var now = time.GetUtcNow();
-        await policies.SaveAsync(environment, policy, actor, now, cancellationToken);
+        await policies.SaveAsync(environment, policy, actor, now, effect.Summary, cancellationToken);
         return TypedResults.Ok(new TierPolicyView(environment, policy, false, now, actor, effect));
     }
 

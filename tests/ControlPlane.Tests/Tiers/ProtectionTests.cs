@@ -1,4 +1,5 @@
 using System.Net;
+using System.Net.Http.Json;
 using ControlPlane.Tests.Datasets;
 using ControlPlane.Tests.Releases;
 using ControlPlane.Tests.Support;
@@ -134,6 +135,62 @@ public sealed class ProtectionTests(TiersFixture fixture) : TiersTest<TiersFixtu
         Assert.Equal([releases[3]], desired.Hold.Select(h => h.ReleaseId));
         Assert.Equal(0, desired.HotRetention);
         Assert.Equal(["price v1", "price v2", "price v3"], (await RunArchiveAsync()).Archived.Order());
+    }
+
+    [Fact]
+    public async Task A_pinned_group_keeps_the_release_its_agents_serve_warm_until_the_pin_is_removed()
+    {
+        for (var v = 1; v <= 4; v++)
+        {
+            await Client.ImportAsync("price", Bodies.Ndjson(Bodies.Prices(10, seed: v)));
+        }
+
+        var (environment, agents) = await EnvironmentWithAgentAsync();
+        var first = await Client.CreateReleaseAsync(environment, new() { ["price"] = 1 });
+        var firstLive = await Client.MakeLiveAsync(first, agents);
+        var second = await Client.CreateReleaseAsync(environment, new() { ["price"] = 2 });
+        await Client.MakeLiveAsync(second, agents);
+        using (var put = await PutPolicyAsync(environment, new { hotReleases = 0 }))
+        {
+            Assert.Equal(HttpStatusCode.OK, put.StatusCode);
+        }
+
+        // The group's agent still serves the first release (a pinned group does not follow the environment).
+        await agents[0].SwitchAsync(first, firstLive.Generation!.Value);
+        await Fixture.Database.ExecuteAsync(
+            $"INSERT INTO pins (environment, agent_group, reason, created_at, created_by) VALUES ('{environment}', 'g', 'freeze for audit', now(), 'test')");
+
+        Assert.Empty((await RunArchiveAsync()).Archived);
+        Assert.Contains($"pinned in {environment}/g: freeze for audit", (await TiersOfAsync("price")).Version(1).ProtectedBecause);
+
+        await Fixture.Database.ExecuteAsync("UPDATE pins SET removed_at = now(), removed_by = 'test'");
+        Assert.Equal(["price v1"], (await RunArchiveAsync()).Archived);
+    }
+
+    [Fact]
+    public async Task Only_admins_set_policies_or_run_the_archive_job_viewers_read_them()
+    {
+        var environment = await Client.NewEnvironmentAsync("g");
+        using var viewer = await Fixture.ClientAsAsync("tier-viewer", "viewer");
+        using var @operator = await Fixture.ClientAsAsync("tier-operator", "operator");
+
+        Assert.Equal(HttpStatusCode.OK, (await viewer.GetAsync($"/api/v1/environments/{environment}/tiers/policy")).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await viewer.GetAsync("/api/v1/tiers")).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await viewer.GetAsync("/api/v1/tiers/price")).StatusCode);
+        Assert.Equal(HttpStatusCode.Forbidden, (await @operator.PutAsJsonAsync($"/api/v1/environments/{environment}/tiers/policy", new { hotReleases = 1 }, Http.Json)).StatusCode);
+        Assert.Equal(HttpStatusCode.Forbidden, (await @operator.PostAsync("/api/v1/tiers/archive/run", null)).StatusCode);
+        using var anonymous = Fixture.CreateClient(null);
+        Assert.Equal(HttpStatusCode.Unauthorized, (await anonymous.GetAsync("/api/v1/tiers")).StatusCode);
+
+        // A change is audited with its effect.
+        using (var put = await PutPolicyAsync(environment, new { warmVersions = 7 }))
+        {
+            Assert.Equal(HttpStatusCode.OK, put.StatusCode);
+        }
+
+        var entry = await Fixture.Database.ScalarAsync<string>(
+            $"SELECT actor || ' ' || (after->>'warmVersions') || ' ' || reason FROM audit WHERE kind = 'environment.tier-policy' AND environment = '{environment}'");
+        Assert.Equal($"{ControlPlaneFixture.AdminName} 7 No version leaves warm.", entry);
     }
 
     [Theory]

@@ -38,6 +38,7 @@ public class TiersFixture : ControlPlaneFixture
     public ArchiveJob JobWith(IColdStore store) => new(
         Factory.Services.GetRequiredService<NpgsqlDataSource>(),
         new ColdArchive(store, Factory.Services.GetRequiredService<IOptions<TierOptions>>()),
+        Factory.Services.GetRequiredService<ControlPlane.Audit.AuditLog>(),
         Factory.Services.GetRequiredService<TierPlanner>(),
         Factory.Services.GetRequiredService<IOptions<TierOptions>>(),
         Clock,
