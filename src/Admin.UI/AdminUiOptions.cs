@@ -13,3 +13,10 @@ public sealed record AdminUiOptions
     [Range(1, 7 * 24 * 60)]
     public int SessionMinutes { get; init; } = 12 * 60;
 }
+
+/// <summary>Where the control plane's API is (section "ControlPlane").</summary>
+public sealed record ControlPlaneOptions
+{
+    [Required]
+    public string Url { get; init; } = "http://127.0.0.1:5080";
+}

@@ -5,6 +5,7 @@ using Admin.UI.Security;
 using Microsoft.AspNetCore.Antiforgery;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Authentication.Cookies;
+using Microsoft.Extensions.Options;
 
 namespace Admin.UI;
 
@@ -13,22 +14,19 @@ public static class Extensions
     public static IServiceCollection AddAdminUi(this IServiceCollection services, IConfiguration configuration)
     {
         services.AddOptions<AdminUiOptions>().Bind(configuration.GetSection("AdminUi")).ValidateDataAnnotations().ValidateOnStart();
-        var apiUrl = configuration["ControlPlane:Url"] ?? "http://127.0.0.1:5080";
-        if (!Uri.TryCreate(apiUrl.EndsWith('/') ? apiUrl : apiUrl + "/", UriKind.Absolute, out var apiAddress))
-        {
-            throw new InvalidOperationException($"ControlPlane:Url '{apiUrl}' is not an absolute URL.");
-        }
-
+        services.AddOptions<ControlPlaneOptions>().Bind(configuration.GetSection("ControlPlane")).ValidateDataAnnotations()
+            .Validate(o => Uri.TryCreate(o.Url, UriKind.Absolute, out _), "ControlPlane:Url must be an absolute URL.").ValidateOnStart();
         services.AddRazorComponents();
         services.AddHttpContextAccessor();
         services.AddTransient<BearerTokenHandler>();
-        services.AddHttpClient<ControlPlaneApi>(client =>
+        // Settings are read when the client is made, not here: hosts (and tests) may add configuration later.
+        services.AddHttpClient<ControlPlaneApi>((provider, client) =>
         {
-            client.BaseAddress = apiAddress;
+            var url = provider.GetRequiredService<IOptions<ControlPlaneOptions>>().Value.Url;
+            client.BaseAddress = new Uri(url.EndsWith('/') ? url : url + "/");
             client.Timeout = TimeSpan.FromSeconds(30);
         }).AddHttpMessageHandler<BearerTokenHandler>();
 
-        var sessionMinutes = configuration.GetSection("AdminUi").GetValue<int?>("SessionMinutes") ?? 12 * 60;
         services.AddAuthentication(CookieAuthenticationDefaults.AuthenticationScheme)
             .AddCookie(cookie =>
             {
@@ -36,7 +34,6 @@ public static class Extensions
                 cookie.Cookie.Name = "admin-ui";
                 cookie.Cookie.HttpOnly = true;
                 cookie.Cookie.SameSite = SameSiteMode.Strict;
-                cookie.ExpireTimeSpan = TimeSpan.FromMinutes(sessionMinutes);
                 cookie.SlidingExpiration = false;
                 cookie.Events.OnRedirectToLogin = context =>
                 {
@@ -53,6 +50,8 @@ public static class Extensions
                     return Task.CompletedTask;
                 };
             });
+        services.AddOptions<CookieAuthenticationOptions>(CookieAuthenticationDefaults.AuthenticationScheme)
+            .Configure<IOptions<AdminUiOptions>>((cookie, options) => cookie.ExpireTimeSpan = TimeSpan.FromMinutes(options.Value.SessionMinutes));
         services.AddAuthorization();
         services.AddCascadingAuthenticationState();
         return services;

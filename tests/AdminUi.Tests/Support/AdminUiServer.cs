@@ -2,6 +2,7 @@ using EndToEnd.Tests.Support;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
@@ -33,7 +34,8 @@ public sealed class AdminUiServer : IAsyncDisposable
 
     public ValueTask DisposeAsync() => _factory.DisposeAsync();
 
-    private sealed class Factory(Uri controlPlane, TestLog log) : WebApplicationFactory<Program>
+    // Any public type of the UI's assembly names its entry point; Program is ambiguous beside the control plane's.
+    private sealed class Factory(Uri controlPlane, TestLog log) : WebApplicationFactory<Admin.UI.AdminUiOptions>
     {
         protected override void ConfigureWebHost(IWebHostBuilder builder)
         {
