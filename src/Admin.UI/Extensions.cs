@@ -18,15 +18,7 @@ public static class Extensions
             .Validate(o => Uri.TryCreate(o.Url, UriKind.Absolute, out _), "ControlPlane:Url must be an absolute URL.").ValidateOnStart();
         services.AddRazorComponents();
         services.AddHttpContextAccessor();
-        services.AddTransient<BearerTokenHandler>();
-        // Settings are read when the client is made, not here: hosts (and tests) may add configuration later.
-        services.AddHttpClient<ControlPlaneApi>((provider, client) =>
-        {
-            var url = provider.GetRequiredService<IOptions<ControlPlaneOptions>>().Value.Url;
-            client.BaseAddress = new Uri(url.EndsWith('/') ? url : url + "/");
-            client.Timeout = TimeSpan.FromSeconds(30);
-        }).AddHttpMessageHandler<BearerTokenHandler>();
-
+        services.AddControlPlaneClient();
         services.AddAuthentication(CookieAuthenticationDefaults.AuthenticationScheme)
             .AddCookie(cookie =>
             {

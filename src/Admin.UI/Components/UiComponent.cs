@@ -1,17 +1,17 @@
-using Admin.UI.Api;
+using ControlPlane.Client;
 using Admin.UI.Security;
 using Microsoft.AspNetCore.Components;
 
 namespace Admin.UI.Components;
 
 /// <summary>What went wrong, in words for the page: the API's problem or the control plane being out of reach.</summary>
-public sealed record UiError(string Title, string? Detail, IReadOnlyList<ProblemError> Errors, bool Unreachable = false, bool SignedOut = false)
+public sealed record UiError(string Title, string? Detail, IReadOnlyList<ProblemFieldError> Errors, bool Unreachable = false, bool SignedOut = false)
 {
     public static UiError From(Exception exception) => exception switch
     {
-        ApiException { Problem.Status: 401 } => new UiError("Your session has ended", "Sign in again to go on.", [], SignedOut: true),
-        ApiException { Problem.Status: 403 } api => new UiError("Not allowed", api.Problem.Detail ?? "Your role does not allow this.", api.Problem.Errors),
-        ApiException api => new UiError(api.Problem.Title, api.Problem.Detail, api.Problem.Errors),
+        ApiProblemException { Status: 401 } => new UiError("Your session has ended", "Sign in again to go on.", [], SignedOut: true),
+        ApiProblemException { Status: 403 } api => new UiError("Not allowed", api.Problem.Detail ?? "Your role does not allow this.", api.Problem.Errors),
+        ApiProblemException api => new UiError(api.Problem.Title, api.Problem.Detail, api.Problem.Errors),
         HttpRequestException => new UiError("The control plane cannot be reached", "The admin UI could not connect to the control plane's API.", [], Unreachable: true),
         TaskCanceledException or TimeoutException => new UiError("The control plane does not answer", "The API call timed out.", [], Unreachable: true),
         _ => throw exception,
@@ -22,7 +22,7 @@ public sealed record UiError(string Title, string? Detail, IReadOnlyList<Problem
 public abstract class UiComponent : ComponentBase
 {
     [Inject]
-    protected ControlPlaneApi Api { get; set; } = default!;
+    protected ControlPlaneClient Api { get; set; } = default!;
 
     [Inject]
     protected NavigationManager Navigation { get; set; } = default!;
@@ -45,7 +45,7 @@ public abstract class UiComponent : ComponentBase
         {
             return await call(Aborted);
         }
-        catch (Exception exception) when (exception is ApiException or HttpRequestException or TaskCanceledException)
+        catch (Exception exception) when (exception is ApiProblemException or HttpRequestException or TaskCanceledException)
         {
             Error ??= UiError.From(exception);
             return default;
@@ -60,7 +60,7 @@ public abstract class UiComponent : ComponentBase
             await call(Aborted);
             return true;
         }
-        catch (Exception exception) when (exception is ApiException or HttpRequestException or TaskCanceledException)
+        catch (Exception exception) when (exception is ApiProblemException or HttpRequestException or TaskCanceledException)
         {
             Error = UiError.From(exception);
             return false;

@@ -1,3 +1,4 @@
+using System.Net.Http.Json;
 using EndToEnd.Tests.Support;
 using Microsoft.Playwright;
 using Xunit.Abstractions;
@@ -27,6 +28,13 @@ public sealed class UiDeployment : IAsyncDisposable
         AdminUiServer? ui = null;
         try
         {
+            // People sign in to the UI with users made through the API, as an admin makes them.
+            foreach (var (user, password, role) in Users.All)
+            {
+                using var created = await cluster.ControlPlane.Client.PostAsJsonAsync("api/v1/users", new { username = user, password, role });
+                Assert.True(created.IsSuccessStatusCode, $"creating user {user}: {(int)created.StatusCode} {await created.Content.ReadAsStringAsync()}");
+            }
+
             ui = AdminUiServer.Start(cluster.ControlPlane.Address, cluster.Log);
             return new UiDeployment(cluster, ui, await Browser.LaunchAsync());
         }

@@ -1,4 +1,4 @@
-using Admin.UI.Api;
+using ControlPlane.Client;
 
 namespace Admin.UI.Components.Shared;
 
@@ -6,7 +6,7 @@ namespace Admin.UI.Components.Shared;
 public sealed record DatasetChange(string Dataset, int? From, int? To, DiffPage? Diff)
 {
     public static async Task<List<DatasetChange>> BetweenAsync(
-        ControlPlaneApi api, IReadOnlyDictionary<string, int>? from, IReadOnlyDictionary<string, int> to, CancellationToken cancellationToken)
+        ControlPlaneClient api, IReadOnlyDictionary<string, int>? from, IReadOnlyDictionary<string, int> to, CancellationToken cancellationToken)
     {
         var changes = new List<DatasetChange>();
         foreach (var dataset in to.Keys.Union(from?.Keys ?? []).Order(StringComparer.Ordinal))
