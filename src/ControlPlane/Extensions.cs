@@ -7,6 +7,7 @@ using ControlPlane.Governance;
 using ControlPlane.Identity;
 using ControlPlane.Infrastructure;
 using ControlPlane.Releases;
+using ControlPlane.Tiers;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Options;
 using Npgsql;
@@ -58,6 +59,7 @@ public static class Extensions
         services.AddSingleton<PublicationCoordinator>();
         services.AddSingleton<DesiredStateBuilder>();
         services.AddSingleton<DesiredStateSignal>();
+        services.AddTiers();
 
         services.AddProblemDetails();
         services.AddExceptionHandler<ProblemExceptionHandler>();
@@ -105,6 +107,7 @@ public static class Extensions
         app.MapAgentsApi();
         app.MapReleasesApi();
         app.MapGovernanceApi();
+        app.MapTiersApi();
         return app;
     }
 }

@@ -3,6 +3,7 @@ using ControlPlane.Agents;
 using ControlPlane.Governance;
 using ControlPlane.Infrastructure;
 using Microsoft.Extensions.Options;
+using ControlPlane.Tiers;
 using Npgsql;
 
 namespace ControlPlane.Releases;
@@ -30,6 +31,7 @@ public sealed partial class PublicationCoordinator(
     NpgsqlDataSource dataSource,
     IOptions<PublishOptions> publishOptions,
     IOptions<AgentOptions> agentOptions,
+    ColdReleaseCheck coldCheck,
     TimeProvider time,
     PublishGate gate,
     ILogger<PublicationCoordinator> logger)
@@ -50,6 +52,9 @@ public sealed partial class PublicationCoordinator(
         {
             return new PublishOutcome.NotFound($"There is no release {releaseId}.");
         }
+
+        // Archived versions: every cold chunk is checked before anything is staged (throws naming version and chunk).
+        await coldCheck.VerifyAsync(connection, release.Versions, cancellationToken);
 
         long? previousLive;
         await using (var lockEnvironment = connection.Command(
