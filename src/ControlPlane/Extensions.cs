@@ -3,6 +3,7 @@ using ControlPlane.Agents;
 using ControlPlane.Audit;
 using ControlPlane.Datasets;
 using ControlPlane.Environments;
+using ControlPlane.Governance;
 using ControlPlane.Identity;
 using ControlPlane.Infrastructure;
 using ControlPlane.Releases;
@@ -45,6 +46,7 @@ public static class Extensions
         services.AddHostedService<MigrateOnStartService>();
         services.AddHostedService<EnvironmentSeeder>();
         services.AddControlPlaneIdentity();
+        services.AddGovernance();
         services.AddHostedService<DesiredStateListener>();
         services.AddHostedService<DeadlineSweeper>();
 
@@ -96,6 +98,7 @@ public static class Extensions
         // After Swagger, which stays anonymous; the endpoints below each name their policy (Identity/Policies.cs).
         app.UseAuthentication();
         app.UseAuthorization();
+        app.UseMiddleware<IdempotencyMiddleware>();
         app.MapHealthChecks("/health/live", new() { Predicate = _ => false }).AllowAnonymous();
         app.MapHealthChecks("/health/ready", new() { Predicate = check => check.Tags.Contains("ready") }).AllowAnonymous();
         app.MapControlPlaneIdentity();
@@ -103,6 +106,7 @@ public static class Extensions
         app.MapEnvironmentsApi();
         app.MapAgentsApi();
         app.MapReleasesApi();
+        app.MapGovernanceApi();
         app.MapTiersApi();
         return app;
     }
