@@ -4,6 +4,7 @@ using ControlPlane.Datasets;
 using ControlPlane.Environments;
 using ControlPlane.Infrastructure;
 using ControlPlane.Releases;
+using ControlPlane.Scheduling;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Options;
 using Npgsql;
@@ -43,6 +44,7 @@ public static class Extensions
         services.AddHostedService<EnvironmentSeeder>();
         services.AddHostedService<DesiredStateListener>();
         services.AddHostedService<DeadlineSweeper>();
+        builder.AddScheduling();
 
         services.AddSingleton<Guardrails>();
         services.AddSingleton<ImportService>();
@@ -84,6 +86,7 @@ public static class Extensions
         app.MapEnvironmentsApi();
         app.MapAgentsApi();
         app.MapReleasesApi();
+        app.MapSchedulesApi();
         return app;
     }
 }

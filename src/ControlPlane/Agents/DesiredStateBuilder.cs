@@ -20,10 +20,11 @@ public sealed class DesiredStateBuilder(NpgsqlDataSource dataSource, IOptions<Ag
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
         var retention = options.Value.HotRetention;
         (long Release, string State, long? Generation)? inFlight = null;
+        DateTimeOffset? switchAt = null;
         var history = new List<(long Release, string State, long? Generation)>();
         await using (var command = connection.Command(
             """
-            SELECT release_id, state, generation FROM publications
+            SELECT release_id, state, generation, switch_at FROM publications
             WHERE environment = @env AND state IN ('Staging', 'Staged', 'Switching', 'Live', 'Partial', 'Superseded')
             ORDER BY id DESC LIMIT @limit
             """, ("env", environment), ("limit", 20 + retention * 4)))
@@ -34,7 +35,11 @@ public sealed class DesiredStateBuilder(NpgsqlDataSource dataSource, IOptions<Ag
                 var row = (reader.GetInt64(0), reader.GetString(1), reader.GetNullable<long>(2));
                 if (PublicationStates.IsInFlight(row.Item2))
                 {
-                    inFlight ??= row;
+                    if (inFlight is null)
+                    {
+                        inFlight = row;
+                        switchAt = reader.GetNullable<DateTimeOffset>(3);
+                    }
                 }
                 else
                 {
@@ -46,7 +51,8 @@ public sealed class DesiredStateBuilder(NpgsqlDataSource dataSource, IOptions<Ag
         SwitchOrder? live = null;
         if (inFlight is { State: PublicationStates.Switching, Generation: { } switching })
         {
-            live = new SwitchOrder(inFlight.Value.Release, switching);
+            // An armed scheduled activation carries its instant; agents switch from their own clocks (docs/schedules.md).
+            live = new SwitchOrder(inFlight.Value.Release, switching, switchAt);
         }
         else if (history.FirstOrDefault(h => h.State is PublicationStates.Live or PublicationStates.Partial) is { Generation: { } generation } current)
         {
@@ -116,6 +122,11 @@ public sealed class DesiredStateBuilder(NpgsqlDataSource dataSource, IOptions<Ag
     private static string ETagOf(IEnumerable<long> hold, SwitchOrder? live, int retention)
     {
         var text = $"{string.Join(',', hold)}|{live?.ReleaseId}:{live?.Generation}|{retention}";
+        if (live?.SwitchAt is { } at)
+        {
+            text += $"|{at.UtcTicks}";
+        }
+
         return Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(text)))[..16];
     }
 }

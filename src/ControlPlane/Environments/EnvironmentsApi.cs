@@ -1,11 +1,13 @@
 using ControlPlane.Datasets;
 using ControlPlane.Infrastructure;
 using ControlPlane.Releases;
+using ControlPlane.Scheduling;
 using Microsoft.AspNetCore.Http.HttpResults;
 
 namespace ControlPlane.Environments;
 
-public sealed record RollbackRequest(long? ToRelease);
+/// <param name="OverrideSchedule">Confirms a rollback while a schedule holds the environment (also accepted as a query parameter).</param>
+public sealed record RollbackRequest(long? ToRelease, bool? OverrideSchedule = null);
 
 public static class EnvironmentsApi
 {
@@ -45,12 +47,19 @@ public static class EnvironmentsApi
         await environments.ViewAsync(name, cancellationToken) is { } view ? TypedResults.Ok(view) : Problems.NotFound($"There is no environment '{name}'.");
 
     private static async Task<Results<Accepted<PublicationInfo>, ProblemHttpResult>> Rollback(
-        string name, RollbackRequest? request, HttpContext context, EnvironmentStore environments, PublicationCoordinator coordinator,
-        CancellationToken cancellationToken)
+        string name, RollbackRequest? request, bool? overrideSchedule, HttpContext context, EnvironmentStore environments, PublicationCoordinator coordinator,
+        ScheduleCommands schedules, CancellationToken cancellationToken)
     {
         if (!await environments.ExistsAsync(name, cancellationToken))
         {
             return Problems.NotFound($"There is no environment '{name}'.");
+        }
+
+        // A schedule holding the environment asks for confirmation and records the override.
+        if (await SchedulesApi.GuardManualAsync(schedules, name, overrideSchedule ?? request?.OverrideSchedule, "rollback", DatasetsApi.Actor(context),
+                cancellationToken) is { } held)
+        {
+            return held;
         }
 
         return await coordinator.RollbackAsync(name, request?.ToRelease, DatasetsApi.Actor(context), cancellationToken) switch

@@ -1,6 +1,7 @@
 using ControlPlane.Datasets;
 using ControlPlane.Environments;
 using ControlPlane.Infrastructure;
+using ControlPlane.Scheduling;
 using Microsoft.AspNetCore.Http.HttpResults;
 
 namespace ControlPlane.Releases;
@@ -79,12 +80,22 @@ public static class ReleasesApi
         await releases.PublicationAsync(id, cancellationToken) is { } publication ? TypedResults.Ok(publication) : Problems.NotFound($"There is no publication {id}.");
 
     private static async Task<Results<Accepted<PublicationInfo>, ProblemHttpResult>> Publish(
-        long id, HttpContext context, PublicationCoordinator coordinator, CancellationToken cancellationToken) =>
-        await coordinator.StartAsync(id, "publish", DatasetsApi.Actor(context), cancellationToken) switch
+        long id, bool? overrideSchedule, HttpContext context, PublicationCoordinator coordinator, ReleaseStore releases, ScheduleCommands schedules,
+        CancellationToken cancellationToken)
+    {
+        // A schedule holding the environment asks for confirmation (overrideSchedule=true) and records the override.
+        if (await releases.GetAsync(id, cancellationToken) is { } release
+            && await SchedulesApi.GuardManualAsync(schedules, release.Environment, overrideSchedule, $"publish of release {id}", DatasetsApi.Actor(context), cancellationToken) is { } held)
+        {
+            return held;
+        }
+
+        return await coordinator.StartAsync(id, "publish", DatasetsApi.Actor(context), cancellationToken) switch
         {
             PublishOutcome.Started started => TypedResults.Accepted($"/api/v1/publications/{started.Publication.Id}", started.Publication),
             PublishOutcome.NotFound notFound => Problems.NotFound(notFound.Detail),
             PublishOutcome.Conflict conflict => Problems.Conflict(conflict.Detail),
             _ => throw new InvalidOperationException("Unknown publish outcome."),
         };
+    }
 }
