@@ -63,10 +63,6 @@ ALTER TABLE publications ADD COLUMN armed_at timestamptz NULL;
 -- quartznet/quartznet), adapted to our style: table prefix 'qrtz_' substituted for '{0}' and '{1}', the
 -- '--;;' separators and IF NOT EXISTS dropped (this file runs once, recorded with a checksum).
 -- Do not edit: a later Quartz schema change is a new migration.
-'. The job store splits on
--- it and sends each piece to the provider as one command, which is why no dialect's batch
--- separator appears: no GO, no lone '/', no SET TERM.
---
 -- qrtz_JOB_DETAILS
 CREATE TABLE qrtz_job_details (
   sched_name text not null,
