@@ -123,7 +123,9 @@ public sealed partial class PublicationCoordinator
     /// not hear of the cancellation in time and switched is brought back. Returns false when the publication is past that
     /// point (Live, or agents already switched).
     /// </summary>
-    public async Task<bool> CallOffAsync(long publicationId, string reason, string actor, CancellationToken cancellationToken)
+    /// <param name="reassertLive">False when the caller makes another release live right away (a manual publish overriding a
+    /// schedule): its newer generation brings such an agent back anyway.</param>
+    public async Task<bool> CallOffAsync(long publicationId, string reason, string actor, CancellationToken cancellationToken, bool reassertLive = true)
     {
         var now = time.GetUtcNow();
         long? reassert = null;
@@ -150,7 +152,7 @@ public sealed partial class PublicationCoordinator
             }
 
             await EndAsync(connection, publicationId, PublicationStates.Aborted, reason, now, cancellationToken);
-            if (publication.State == PublicationStates.Switching)
+            if (publication.State == PublicationStates.Switching && reassertLive)
             {
                 reassert = await connection.ScalarAsync<long?>("SELECT live_release_id FROM environments WHERE name = @env", cancellationToken, ("env", environment));
             }

@@ -233,7 +233,7 @@ public sealed partial class ScheduleCommands(
                 continue;
             }
 
-            var (_, note) = await CallOffAsync(row, $"Schedule {row.Id} was overridden by a manual {action} by {actor}", actor, cancellationToken);
+            var (_, note) = await CallOffAsync(row, $"Schedule {row.Id} was overridden by a manual {action} by {actor}", actor, cancellationToken, reassertLive: false);
             var detail = $"Overridden by a manual {action} by {actor}; the remaining steps of occurrence {row.Occurrence} are skipped" + (note is null ? "" : $". {note}");
             var overridden = row with { State = ScheduleStates.Overridden, Reason = detail, AtRisk = null };
             await ScheduleStore.SaveAsync(connection, overridden, now, cancellationToken);
@@ -250,7 +250,8 @@ public sealed partial class ScheduleCommands(
     }
 
     /// <summary>Calls off the publication in flight of a schedule: whether it was (or there was none), and what happened.</summary>
-    private async Task<(bool CalledOff, string? Note)> CallOffAsync(ScheduleRow row, string reason, string actor, CancellationToken cancellationToken)
+    private async Task<(bool CalledOff, string? Note)> CallOffAsync(
+        ScheduleRow row, string reason, string actor, CancellationToken cancellationToken, bool reassertLive = true)
     {
         var publication = row.State switch
         {
@@ -263,7 +264,7 @@ public sealed partial class ScheduleCommands(
             return (true, null);
         }
 
-        return await coordinator.CallOffAsync(publicationId, reason, actor, cancellationToken)
+        return await coordinator.CallOffAsync(publicationId, reason, actor, cancellationToken, reassertLive)
             ? (true, $"Publication {publicationId} was called off before anything switched")
             : (false, $"Publication {publicationId} had already switched and stays");
     }

@@ -101,6 +101,8 @@ public static class ScheduleDecisions
                     PublicationStates.Staging when now > schedule.ActivateAt => new ScheduleDecision.AtRisk(
                         $"Publication {activation.Id} had not staged on every agent at the activation time; it switches as soon as they hold it "
                         + $"(late), and fails at {schedule.ActivateAt + lateness:O}."),
+                    PublicationStates.Staging when activation.AgentErrors is { } errors => new ScheduleDecision.AtRisk(
+                        $"Staging release {activation.ReleaseId} (publication {activation.Id}) fails on agents: {errors}"),
                     _ => new ScheduleDecision.AtRisk(activation.Reason),
                 };
 
@@ -117,6 +119,8 @@ public static class ScheduleDecisions
                     PublicationStates.Partial => new ScheduleDecision.AtRisk($"Publication {revert.Id} is Partial: {revert.Reason}"),
                     PublicationStates.Staging when now > schedule.RevertAt => new ScheduleDecision.AtRisk(
                         $"Publication {revert.Id} had not staged on every agent at the revert time; it switches as soon as they hold it (late)."),
+                    PublicationStates.Staging when revert.AgentErrors is { } errors => new ScheduleDecision.AtRisk(
+                        $"Staging release {revert.ReleaseId} for the revert (publication {revert.Id}) fails on agents: {errors}"),
                     _ => new ScheduleDecision.AtRisk(revert.Reason),
                 };
 

@@ -52,7 +52,9 @@ public enum ScheduleStep
 }
 
 /// <summary>A publication a schedule started, as the schedule shows it.</summary>
-public sealed record SchedulePublication(long Id, long ReleaseId, string State, DateTimeOffset? SwitchAt, DateTimeOffset? ArmedAt, DateTimeOffset? LiveAt, string? Reason);
+/// <param name="AgentErrors">What agents taking part reported failing, e.g. "prod-east: Redis unreachable"; null when none.</param>
+public sealed record SchedulePublication(
+    long Id, long ReleaseId, string State, DateTimeOffset? SwitchAt, DateTimeOffset? ArmedAt, DateTimeOffset? LiveAt, string? Reason, string? AgentErrors);
 
 public sealed record ScheduleEvent(int Occurrence, DateTimeOffset At, string Kind, string Detail, string? Instance);
 

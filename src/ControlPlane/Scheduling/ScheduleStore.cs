@@ -130,11 +130,16 @@ public sealed class ScheduleStore(NpgsqlDataSource dataSource)
         }
 
         await using var command = connection.Command(
-            "SELECT id, release_id, state, switch_at, armed_at, live_at, reason FROM publications WHERE id = @id", ("id", id));
+            """
+            SELECT p.id, p.release_id, p.state, p.switch_at, p.armed_at, p.live_at, p.reason,
+                   (SELECT string_agg(pa.agent_id || ': ' || pa.error, '; ' ORDER BY pa.agent_id) FROM publication_agents pa
+                    WHERE pa.publication_id = p.id AND pa.error IS NOT NULL)
+            FROM publications p WHERE p.id = @id
+            """, ("id", id));
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         return await reader.ReadAsync(cancellationToken)
             ? new SchedulePublication(reader.GetInt64(0), reader.GetInt64(1), reader.GetString(2), reader.GetNullable<DateTimeOffset>(3),
-                reader.GetNullable<DateTimeOffset>(4), reader.GetNullable<DateTimeOffset>(5), reader.GetNullableString(6))
+                reader.GetNullable<DateTimeOffset>(4), reader.GetNullable<DateTimeOffset>(5), reader.GetNullableString(6), reader.GetNullableString(7))
             : null;
     }
 

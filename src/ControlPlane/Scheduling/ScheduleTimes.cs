@@ -40,6 +40,7 @@ public static class ScheduleTimes
         {
             if (DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.RoundtripKind, out instant))
             {
+                instant = instant.ToUniversalTime();
                 return true;
             }
 
@@ -65,7 +66,8 @@ public static class ScheduleTimes
             return false;
         }
 
-        instant = new DateTimeOffset(local, zone.GetUtcOffset(local));
+        // Instants are kept in UTC (PostgreSQL's timestamptz takes only that); the zone is kept beside them for display.
+        instant = new DateTimeOffset(local, zone.GetUtcOffset(local)).ToUniversalTime();
         return true;
     }
 
@@ -89,7 +91,7 @@ public static class ScheduleTimes
 
     /// <summary>The first firing of <paramref name="cron"/> in <paramref name="zone"/> strictly after <paramref name="after"/>.</summary>
     public static DateTimeOffset? NextFiring(string cron, TimeZoneInfo zone, DateTimeOffset after) =>
-        new CronExpression(cron, zone).GetNextValidTimeAfter(after);
+        new CronExpression(cron, zone).GetNextValidTimeAfter(after)?.ToUniversalTime();
 
     /// <summary>The firings of <paramref name="cron"/> from <paramref name="from"/> (inclusive) up to <paramref name="until"/>, at most <paramref name="max"/>.</summary>
     public static IEnumerable<DateTimeOffset> Firings(string cron, TimeZoneInfo zone, DateTimeOffset from, DateTimeOffset until, int max)
@@ -98,7 +100,7 @@ public static class ScheduleTimes
         var next = expression.GetNextValidTimeAfter(from.AddTicks(-1));
         for (var i = 0; i < max && next is { } at && at <= until; i++)
         {
-            yield return at;
+            yield return at.ToUniversalTime();
             next = expression.GetNextValidTimeAfter(at);
         }
     }
