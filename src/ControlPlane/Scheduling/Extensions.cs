@@ -21,13 +21,6 @@ public static class SchedulingExtensions
         services.AddSingleton<ScheduleCommands>();
         services.AddHostedService<ScheduleFollowUp>();
 
-        var runTriggers = builder.Configuration.GetValue($"{ScheduleOptions.SectionName}:{nameof(ScheduleOptions.RunTriggers)}", true);
-        if (!runTriggers)
-        {
-            services.AddSingleton<IScheduleTriggers, NoScheduleTriggers>();
-            return builder;
-        }
-
         services.AddSingleton<IScheduleTriggers, QuartzScheduleTriggers>();
 
         // Quartz takes its connections from the application's one data source (UseRegisteredDataSource).

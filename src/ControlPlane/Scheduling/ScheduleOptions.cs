@@ -21,7 +21,7 @@ public sealed class ScheduleOptions
     [Range(typeof(TimeSpan), "00:00:00.050", "00:01:00")]
     public TimeSpan FollowUpInterval { get; set; } = TimeSpan.FromSeconds(1);
 
-    /// <summary>False runs no Quartz scheduler in this instance (tests that drive the steps by hand); schedules are still served.</summary>
+    /// <summary>False plans no Quartz triggers (tests that fire the steps by hand on a fake clock); schedules are still served.</summary>
     public bool RunTriggers { get; set; } = true;
 
     /// <summary>How far ahead recurring windows are checked for overlaps.</summary>

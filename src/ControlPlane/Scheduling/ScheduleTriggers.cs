@@ -1,4 +1,5 @@
 using System.Globalization;
+using Microsoft.Extensions.Options;
 using Quartz;
 
 namespace ControlPlane.Scheduling;
@@ -17,12 +18,18 @@ public interface IScheduleTriggers
 /// store hands each firing to exactly one instance; a trigger that could not fire in time (every instance down) fires on
 /// recovery (misfire: fire now), and <see cref="ScheduleDecisions"/> judges how late it is.
 /// </summary>
-public sealed class QuartzScheduleTriggers(ISchedulerFactory schedulers) : IScheduleTriggers
+public sealed class QuartzScheduleTriggers(ISchedulerFactory schedulers, IOptions<ScheduleOptions> options) : IScheduleTriggers
 {
     public static readonly JobKey Job = new("schedule-step", "schedules");
 
     public async Task<bool> PlanAsync(ScheduleRow schedule, DateTimeOffset now, CancellationToken cancellationToken)
     {
+        if (!options.Value.RunTriggers)
+        {
+            // Whoever drives the engine fires the steps (tests on a fake clock).
+            return true;
+        }
+
         var scheduler = await schedulers.GetScheduler(cancellationToken);
         await RemoveAsync(scheduler, schedule.Id, cancellationToken);
         foreach (var step in Enum.GetValues<ScheduleStep>())
@@ -49,21 +56,18 @@ public sealed class QuartzScheduleTriggers(ISchedulerFactory schedulers) : ISche
         return true;
     }
 
-    public async Task RemoveAsync(long scheduleId, CancellationToken cancellationToken) =>
-        await RemoveAsync(await schedulers.GetScheduler(cancellationToken), scheduleId, cancellationToken);
+    public async Task RemoveAsync(long scheduleId, CancellationToken cancellationToken)
+    {
+        if (options.Value.RunTriggers)
+        {
+            await RemoveAsync(await schedulers.GetScheduler(cancellationToken), scheduleId, cancellationToken);
+        }
+    }
 
     private static async Task RemoveAsync(IScheduler scheduler, long scheduleId, CancellationToken cancellationToken) =>
         await scheduler.UnscheduleJobs(GroupMatcher<TriggerKey>.GroupEquals(Group(scheduleId)), cancellationToken);
 
     private static string Group(long scheduleId) => $"schedule-{scheduleId}";
-}
-
-/// <summary>No triggers (Schedules:RunTriggers=false): the steps are fired by whoever drives <see cref="ScheduleEngine"/>.</summary>
-public sealed class NoScheduleTriggers : IScheduleTriggers
-{
-    public Task<bool> PlanAsync(ScheduleRow schedule, DateTimeOffset now, CancellationToken cancellationToken) => Task.FromResult(true);
-
-    public Task RemoveAsync(long scheduleId, CancellationToken cancellationToken) => Task.CompletedTask;
 }
 
 /// <summary>The one Quartz job: fires a schedule's step through <see cref="ScheduleEngine"/>.</summary>
