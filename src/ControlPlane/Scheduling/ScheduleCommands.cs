@@ -1,3 +1,4 @@
+using ControlPlane.Audit;
 using ControlPlane.Infrastructure;
 using ControlPlane.Releases;
 using Microsoft.Extensions.Options;
@@ -24,6 +25,7 @@ public sealed partial class ScheduleCommands(
     ScheduleViews views,
     PublicationCoordinator coordinator,
     IScheduleTriggers triggers,
+    AuditLog audit,
     IOptions<ScheduleOptions> options,
     TimeProvider time,
     ILogger<ScheduleCommands> logger)
@@ -65,6 +67,9 @@ public sealed partial class ScheduleCommands(
                 null, null, null, null, null, null, definition.Note, now, actor, now, null);
             id = await ScheduleStore.InsertAsync(connection, row, cancellationToken);
             await ScheduleStore.AddEventAsync(connection, id, 1, now, "created", $"Created by {actor}: {Describe(definition)}", null, cancellationToken);
+            await audit.AppendAsync(connection, transaction, new AuditEntry(actor, ScheduleAuditKinds.Create, release.Environment, $"schedule/{id}",
+                After: new { definition.ReleaseId, definition.ActivateAt, definition.RevertAt, definition.RevertTo, definition.Cron, definition.Duration, definition.TimeZone, definition.LeadTime }),
+                cancellationToken);
             await transaction.CommitAsync(cancellationToken);
         }
 
@@ -97,6 +102,8 @@ public sealed partial class ScheduleCommands(
             var detail = $"Cancelled by {actor}" + (reason is null ? "" : $": {reason}") + (note is null ? "" : $". {note}");
             await ScheduleStore.SaveAsync(connection, row with { State = ScheduleStates.Cancelled, Reason = detail, AtRisk = null }, now, cancellationToken);
             await ScheduleStore.AddEventAsync(connection, id, row.Occurrence, now, "cancelled", detail, null, cancellationToken);
+            await audit.AppendAsync(connection, transaction, new AuditEntry(actor, ScheduleAuditKinds.Cancel, row.Environment, $"schedule/{id}", reason,
+                Before: new { row.State, row.ReleaseId, row.ActivateAt, row.RevertAt }), cancellationToken);
             await transaction.CommitAsync(cancellationToken);
         }
 
@@ -189,6 +196,9 @@ public sealed partial class ScheduleCommands(
             await ScheduleStore.SaveAsync(connection, moved, now, cancellationToken);
             await ScheduleStore.AddEventAsync(connection, id, row.Occurrence, now, "rescheduled",
                 $"Rescheduled by {actor}: {Describe(definition with { ActivateAt = moved.ActivateAt })}" + (note is null ? "" : $". {note}"), null, cancellationToken);
+            await audit.AppendAsync(connection, transaction, new AuditEntry(actor, ScheduleAuditKinds.Reschedule, row.Environment, $"schedule/{id}",
+                Before: new { row.ReleaseId, row.ActivateAt, row.RevertAt, row.RevertTo, row.Cron, row.Duration, row.LeadTime },
+                After: new { moved.ReleaseId, moved.ActivateAt, moved.RevertAt, moved.RevertTo, moved.Cron, moved.Duration, moved.LeadTime }), cancellationToken);
             await transaction.CommitAsync(cancellationToken);
         }
 
@@ -238,6 +248,9 @@ public sealed partial class ScheduleCommands(
             var overridden = row with { State = ScheduleStates.Overridden, Reason = detail, AtRisk = null };
             await ScheduleStore.SaveAsync(connection, overridden, now, cancellationToken);
             await ScheduleStore.AddEventAsync(connection, row.Id, row.Occurrence, now, "overridden", detail, null, cancellationToken);
+            await audit.AppendAsync(connection, transaction, new AuditEntry(actor, ScheduleAuditKinds.Override, environment, $"schedule/{row.Id}",
+                $"manual {action} while the schedule held the environment", Before: new { row.State, row.ReleaseId, row.ActivateAt, row.RevertAt }),
+                cancellationToken);
             LogOverridden(row.Id, action, actor);
             if (row.Recurring)
             {
@@ -390,4 +403,15 @@ public sealed partial class ScheduleCommands(
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Planning the triggers of schedule {ScheduleId} is left to the follow-up")]
     private partial void LogPlanDeferred(long scheduleId, Exception exception);
+}
+
+/// <summary>Audit kinds of schedules (the audit log is issue 4's).</summary>
+public static class ScheduleAuditKinds
+{
+    public const string Create = "schedule.create";
+    public const string Cancel = "schedule.cancel";
+    public const string Reschedule = "schedule.reschedule";
+
+    /// <summary>A manual publish or rollback confirmed with overrideSchedule while a schedule held the environment.</summary>
+    public const string Override = "schedule.override";
 }

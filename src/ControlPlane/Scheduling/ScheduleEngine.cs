@@ -242,6 +242,21 @@ public sealed partial class ScheduleEngine(
                 return next;
             }
 
+            case PublishOutcome.Refused refused:
+            {
+                // A pin or missing approvals: may be lifted or given before the time, so it is retried like a conflict.
+                var reason = $"The {what} could not start: {refused.Title}: {refused.Detail} It is retried every second until its lateness runs out.";
+                if (reason == row.AtRisk)
+                {
+                    return row;
+                }
+
+                var next = row with { AtRisk = reason };
+                await ScheduleStore.SaveAsync(connection, next, now, cancellationToken);
+                await alerts.RaiseAsync(connection, next, "at-risk", reason, now, cancellationToken);
+                return next;
+            }
+
             case PublishOutcome.NotFound notFound:
                 return await EndAsync(connection, row, ScheduleStates.Failed, $"The {what} could not start: {notFound.Detail}", now, cancellationToken);
 

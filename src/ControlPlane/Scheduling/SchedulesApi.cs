@@ -1,4 +1,5 @@
 using ControlPlane.Datasets;
+using ControlPlane.Identity;
 using ControlPlane.Infrastructure;
 using Microsoft.AspNetCore.Http.HttpResults;
 
@@ -12,14 +13,14 @@ public static class SchedulesApi
     public static RouteGroupBuilder MapSchedulesApi(this IEndpointRouteBuilder app)
     {
         var group = app.MapGroup("/api/v1/schedules").WithTags("Schedules");
-        group.MapPost("/", Create)
+        group.MapPost("/", Create).RequireAuthorization(Policies.Operator)
             .WithSummary("Schedule a release's activation (ISO time with offset, or local time and timeZone), optionally its revert, or a recurring window.");
-        group.MapGet("/", List);
-        group.MapGet("/{id:long}", Get).WithSummary("A schedule with its publications, risk and history.");
-        group.MapDelete("/{id:long}", Cancel).WithSummary("Cancel what is left of a schedule.");
-        group.MapPost("/{id:long}/cancel", CancelWithReason).WithSummary("Cancel what is left of a schedule, with a reason.");
-        group.MapPut("/{id:long}", Replace).WithSummary("Reschedule: the whole definition again.");
-        group.MapPatch("/{id:long}", Patch).WithSummary("Reschedule: only the fields given change.");
+        group.MapGet("/", List).RequireAuthorization(Policies.Viewer);
+        group.MapGet("/{id:long}", Get).RequireAuthorization(Policies.Viewer).WithSummary("A schedule with its publications, risk and history.");
+        group.MapDelete("/{id:long}", Cancel).RequireAuthorization(Policies.Operator).WithSummary("Cancel what is left of a schedule.");
+        group.MapPost("/{id:long}/cancel", CancelWithReason).RequireAuthorization(Policies.Operator).WithSummary("Cancel what is left of a schedule, with a reason.");
+        group.MapPut("/{id:long}", Replace).RequireAuthorization(Policies.Operator).WithSummary("Reschedule: the whole definition again.");
+        group.MapPatch("/{id:long}", Patch).RequireAuthorization(Policies.Operator).WithSummary("Reschedule: only the fields given change.");
         return group;
     }
 
