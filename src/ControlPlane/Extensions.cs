@@ -4,6 +4,8 @@ using ControlPlane.Datasets;
 using ControlPlane.Environments;
 using ControlPlane.Infrastructure;
 using ControlPlane.Releases;
+using ControlPlane.Waves;
+using ControlPlane.Webhooks;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Options;
 using Npgsql;
@@ -53,6 +55,7 @@ public static class Extensions
         services.AddSingleton<PublicationCoordinator>();
         services.AddSingleton<DesiredStateBuilder>();
         services.AddSingleton<DesiredStateSignal>();
+        services.AddWebhooks();
 
         services.AddProblemDetails();
         services.AddExceptionHandler<ProblemExceptionHandler>();
@@ -84,6 +87,8 @@ public static class Extensions
         app.MapEnvironmentsApi();
         app.MapAgentsApi();
         app.MapReleasesApi();
+        app.MapWavesApi();
+        app.MapWebhooksApi();
         return app;
     }
 }

@@ -4,6 +4,7 @@ using System.Text.Json;
 using ControlPlane.Datasets;
 using ControlPlane.Infrastructure;
 using ControlPlane.Releases;
+using ControlPlane.Waves;
 using Microsoft.Extensions.Options;
 using Npgsql;
 
@@ -15,7 +16,14 @@ namespace ControlPlane.Agents;
 /// </summary>
 public sealed class DesiredStateBuilder(NpgsqlDataSource dataSource, IOptions<AgentOptions> options)
 {
-    public async Task<DesiredState> BuildAsync(string environment, CancellationToken cancellationToken)
+    /// <summary>
+    /// The desired state of the environment's agents, or of one agent: during a publication in waves agents differ
+    /// (their wave may be switched, or not started yet).
+    /// </summary>
+    public async Task<DesiredState> BuildAsync(string environment, CancellationToken cancellationToken) =>
+        await BuildAsync(environment, agentId: null, cancellationToken);
+
+    public async Task<DesiredState> BuildAsync(string environment, string? agentId, CancellationToken cancellationToken)
     {
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
         var retention = options.Value.HotRetention;
@@ -23,7 +31,7 @@ public sealed class DesiredStateBuilder(NpgsqlDataSource dataSource, IOptions<Ag
         var history = new List<(long Release, string State, long? Generation)>();
         await using (var command = connection.Command(
             """
-            SELECT release_id, state, generation FROM publications
+            SELECT release_id, state, generation, wave_count IS NOT NULL FROM publications
             WHERE environment = @env AND state IN ('Staging', 'Staged', 'Switching', 'Live', 'Partial', 'Superseded')
             ORDER BY id DESC LIMIT @limit
             """, ("env", environment), ("limit", 20 + retention * 4)))
@@ -32,6 +40,12 @@ public sealed class DesiredStateBuilder(NpgsqlDataSource dataSource, IOptions<Ag
             while (await reader.ReadAsync(cancellationToken))
             {
                 var row = (reader.GetInt64(0), reader.GetString(1), reader.GetNullable<long>(2));
+                if (PublicationStates.IsInFlight(row.Item2) && reader.GetBoolean(3))
+                {
+                    // In flight in waves: what it asks of an agent depends on the agent's wave (below).
+                    continue;
+                }
+
                 if (PublicationStates.IsInFlight(row.Item2))
                 {
                     inFlight ??= row;
@@ -57,6 +71,21 @@ public sealed class DesiredStateBuilder(NpgsqlDataSource dataSource, IOptions<Ag
         if (inFlight is { } flying)
         {
             hold.Add(flying.Release);
+        }
+
+        if (agentId is not null)
+        {
+            // The latest decision wins: generations only grow, so the order with the highest one is the newest.
+            var (waveHold, waveOrder) = await WaveStore.ForAgentAsync(connection, environment, agentId, cancellationToken);
+            if (waveHold is { } holdNow && !hold.Contains(holdNow))
+            {
+                hold.Add(holdNow);
+            }
+
+            if (waveOrder is not null && (live is null || waveOrder.Generation > live.Generation))
+            {
+                live = waveOrder;
+            }
         }
 
         if (live is not null && !hold.Contains(live.ReleaseId))

@@ -14,7 +14,7 @@ public static class ReleasesApi
         group.MapGet("/", List);
         group.MapGet("/{id:long}", Get);
         group.MapPost("/{id:long}/publish", Publish)
-            .WithSummary("Start making the release live: agents stage it, then all switch at once.");
+            .WithSummary("Start making the release live: agents stage it, then all switch at once, or wave by wave (body: waves or canaryPercent, holdSeconds).");
         app.MapGet("/api/v1/publications/{id:long}", GetPublication).WithTags("Releases");
         return app;
     }
@@ -79,12 +79,13 @@ public static class ReleasesApi
         await releases.PublicationAsync(id, cancellationToken) is { } publication ? TypedResults.Ok(publication) : Problems.NotFound($"There is no publication {id}.");
 
     private static async Task<Results<Accepted<PublicationInfo>, ProblemHttpResult>> Publish(
-        long id, HttpContext context, PublicationCoordinator coordinator, CancellationToken cancellationToken) =>
-        await coordinator.StartAsync(id, "publish", DatasetsApi.Actor(context), cancellationToken) switch
+        long id, PublishRequest? request, HttpContext context, PublicationCoordinator coordinator, CancellationToken cancellationToken) =>
+        await coordinator.StartAsync(id, "publish", DatasetsApi.Actor(context), request?.ToWaveRequest(), cancellationToken) switch
         {
             PublishOutcome.Started started => TypedResults.Accepted($"/api/v1/publications/{started.Publication.Id}", started.Publication),
             PublishOutcome.NotFound notFound => Problems.NotFound(notFound.Detail),
             PublishOutcome.Conflict conflict => Problems.Conflict(conflict.Detail),
+            PublishOutcome.Invalid invalid => Problems.BadParameter(invalid.Field, invalid.Detail),
             _ => throw new InvalidOperationException("Unknown publish outcome."),
         };
 }
