@@ -1,7 +1,9 @@
 using System.Text.Json.Serialization;
 using ControlPlane.Agents;
+using ControlPlane.Audit;
 using ControlPlane.Datasets;
 using ControlPlane.Environments;
+using ControlPlane.Identity;
 using ControlPlane.Infrastructure;
 using ControlPlane.Releases;
 using ControlPlane.Waves;
@@ -43,6 +45,7 @@ public static class Extensions
         // Hosted services start in this order: the schema first, then what depends on it.
         services.AddHostedService<MigrateOnStartService>();
         services.AddHostedService<EnvironmentSeeder>();
+        services.AddControlPlaneIdentity();
         services.AddHostedService<DesiredStateListener>();
         services.AddHostedService<DeadlineSweeper>();
 
@@ -66,6 +69,16 @@ public static class Extensions
         services.AddSwaggerGen(swagger =>
         {
             swagger.SwaggerDoc("v1", new() { Title = "Promotion data control plane", Version = "v1" });
+            swagger.AddSecurityDefinition(BearerTokenHandler.SchemeName, new Microsoft.OpenApi.OpenApiSecurityScheme
+            {
+                Type = Microsoft.OpenApi.SecuritySchemeType.Http,
+                Scheme = "bearer",
+                Description = "An API token (POST /api/v1/tokens) or a UI login token (POST /api/v1/auth/login).",
+            });
+            swagger.AddSecurityRequirement(document => new Microsoft.OpenApi.OpenApiSecurityRequirement
+            {
+                [new Microsoft.OpenApi.OpenApiSecuritySchemeReference(BearerTokenHandler.SchemeName, document)] = [],
+            });
             var xml = Path.Combine(AppContext.BaseDirectory, "ControlPlane.xml");
             if (File.Exists(xml))
             {
@@ -81,8 +94,12 @@ public static class Extensions
         app.UseStatusCodePages();
         app.UseSwagger();
         app.UseSwaggerUI();
-        app.MapHealthChecks("/health/live", new() { Predicate = _ => false });
-        app.MapHealthChecks("/health/ready", new() { Predicate = check => check.Tags.Contains("ready") });
+        // After Swagger, which stays anonymous; the endpoints below each name their policy (Identity/Policies.cs).
+        app.UseAuthentication();
+        app.UseAuthorization();
+        app.MapHealthChecks("/health/live", new() { Predicate = _ => false }).AllowAnonymous();
+        app.MapHealthChecks("/health/ready", new() { Predicate = check => check.Tags.Contains("ready") }).AllowAnonymous();
+        app.MapControlPlaneIdentity();
         app.MapDatasetsApi();
         app.MapEnvironmentsApi();
         app.MapAgentsApi();

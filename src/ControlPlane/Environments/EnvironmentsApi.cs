@@ -1,4 +1,5 @@
 using ControlPlane.Datasets;
+using ControlPlane.Identity;
 using ControlPlane.Infrastructure;
 using ControlPlane.Releases;
 using Microsoft.AspNetCore.Http.HttpResults;
@@ -12,10 +13,11 @@ public static class EnvironmentsApi
     public static RouteGroupBuilder MapEnvironmentsApi(this IEndpointRouteBuilder app)
     {
         var group = app.MapGroup("/api/v1/environments").WithTags("Environments");
-        group.MapGet("/", List);
-        group.MapPost("/", Create);
-        group.MapGet("/{name}", Get);
+        group.MapGet("/", List).RequireAuthorization(Policies.Viewer);
+        group.MapPost("/", Create).RequireAuthorization(Policies.Admin);
+        group.MapGet("/{name}", Get).RequireAuthorization(Policies.Viewer);
         group.MapPost("/{name}/rollback", Rollback)
+            .RequireAuthorization(Policies.Operator)
             .WithSummary("Make the previous live release (or toRelease) live again; a pointer flip when it is still hot on every agent.");
         return group;
     }

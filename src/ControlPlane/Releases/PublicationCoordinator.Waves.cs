@@ -1,3 +1,4 @@
+using ControlPlane.Audit;
 using ControlPlane.Infrastructure;
 using ControlPlane.Waves;
 using ControlPlane.Webhooks;
@@ -13,6 +14,14 @@ namespace ControlPlane.Releases;
 public sealed partial class PublicationCoordinator
 {
     private const string HoldTimer = "hold-timer";
+
+    /// <summary>Audit kinds of this feature.</summary>
+    public const string PromoteAuditKind = "release.promote";
+
+    public const string AbortAuditKind = "release.abort";
+
+    // The audit log only needs the data source and the clock; made here so the coordinator's constructor stays as it is.
+    private AuditLog Audit => new(dataSource, time);
 
     /// <summary>Starts the next wave of the release's publication, which must be Holding.</summary>
     public async Task<PublishOutcome> PromoteAsync(long releaseId, string actor, CancellationToken cancellationToken)
@@ -300,6 +309,9 @@ public sealed partial class PublicationCoordinator
             cancellationToken, ("now", now), ("actor", actor), ("id", publicationId), ("wave", next));
         var waveCount = await connection.ScalarAsync<int>("SELECT wave_count FROM publications WHERE id = @id", cancellationToken, ("id", publicationId));
         LogWavePromoted(publicationId, next + 1, waveCount, actor);
+        await Audit.AppendAsync(connection, null, new AuditEntry(actor, PromoteAuditKind, environment, $"release:{releaseId}",
+            Before: new { publicationId, state = PublicationStates.Holding, wave = next - 1 },
+            After: new { publicationId, state = PublicationStates.Staging, wave = next, waves = waveCount }), cancellationToken);
         await ReleaseEvents.EnqueueAsync(connection, ReleaseEventKinds.WavePromoted, environment, releaseId,
             new { publicationId, wave = next, waves = waveCount, by = actor }, now, cancellationToken);
 
@@ -311,6 +323,7 @@ public sealed partial class PublicationCoordinator
         DateTimeOffset now, CancellationToken cancellationToken)
     {
         var previous = await connection.ScalarAsync<long?>("SELECT previous_release_id FROM publications WHERE id = @id", cancellationToken, ("id", publicationId));
+        var stateBefore = await connection.ScalarAsync<string>("SELECT state FROM publications WHERE id = @id", cancellationToken, ("id", publicationId));
         var reverting = new List<int>();
         await using (var command = connection.Command(
             "SELECT wave FROM publication_waves WHERE publication_id = @id AND generation IS NOT NULL ORDER BY wave", ("id", publicationId)))
@@ -330,6 +343,8 @@ public sealed partial class PublicationCoordinator
             var why = reason + " No wave had switched; nothing was visible.";
             await EndAsync(connection, publicationId, PublicationStates.Aborted, why, now, cancellationToken);
             LogEnded(publicationId, PublicationStates.Aborted, why);
+            await Audit.AppendAsync(connection, null, new AuditEntry(actor, AbortAuditKind, environment, $"release:{releaseId}", why,
+                Before: new { publicationId, state = stateBefore }, After: new { publicationId, state = PublicationStates.Aborted }), cancellationToken);
             await ReleaseEvents.EnqueueAsync(connection, ReleaseEventKinds.WaveAborted, environment, releaseId,
                 new { publicationId, by = actor, reason = why, revertingWaves = reverting }, now, cancellationToken);
             return;
@@ -348,6 +363,9 @@ public sealed partial class PublicationCoordinator
             WHERE id = @id
             """, cancellationToken, ("generation", generation), ("deadline", now + publishOptions.Value.SwitchTimeout), ("reason", reason), ("id", publicationId));
         LogAborting(publicationId, releaseId, environment, previous.Value, generation, actor);
+        await Audit.AppendAsync(connection, null, new AuditEntry(actor, AbortAuditKind, environment, $"release:{releaseId}", reason,
+            Before: new { publicationId, state = stateBefore },
+            After: new { publicationId, state = PublicationStates.Aborting, revertingWaves = reverting, backToReleaseId = previous, generation }), cancellationToken);
         await ReleaseEvents.EnqueueAsync(connection, ReleaseEventKinds.WaveAborted, environment, releaseId,
             new { publicationId, by = actor, reason, revertingWaves = reverting, backToReleaseId = previous, generation }, now, cancellationToken);
     }

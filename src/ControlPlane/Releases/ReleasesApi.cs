@@ -1,5 +1,6 @@
 using ControlPlane.Datasets;
 using ControlPlane.Environments;
+using ControlPlane.Identity;
 using ControlPlane.Infrastructure;
 using Microsoft.AspNetCore.Http.HttpResults;
 
@@ -10,12 +11,13 @@ public static class ReleasesApi
     public static IEndpointRouteBuilder MapReleasesApi(this IEndpointRouteBuilder app)
     {
         var group = app.MapGroup("/api/v1/releases").WithTags("Releases");
-        group.MapPost("/", Create);
-        group.MapGet("/", List);
-        group.MapGet("/{id:long}", Get);
+        group.MapPost("/", Create).RequireAuthorization(Policies.Operator);
+        group.MapGet("/", List).RequireAuthorization(Policies.Viewer);
+        group.MapGet("/{id:long}", Get).RequireAuthorization(Policies.Viewer);
         group.MapPost("/{id:long}/publish", Publish)
+            .RequireAuthorization(Policies.Operator)
             .WithSummary("Start making the release live: agents stage it, then all switch at once, or wave by wave (body: waves or canaryPercent, holdSeconds).");
-        app.MapGet("/api/v1/publications/{id:long}", GetPublication).WithTags("Releases");
+        app.MapGet("/api/v1/publications/{id:long}", GetPublication).WithTags("Releases").RequireAuthorization(Policies.Viewer);
         return app;
     }
 

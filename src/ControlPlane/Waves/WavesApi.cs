@@ -1,4 +1,5 @@
 using ControlPlane.Datasets;
+using ControlPlane.Identity;
 using ControlPlane.Infrastructure;
 using ControlPlane.Releases;
 using Microsoft.AspNetCore.Http.HttpResults;
@@ -14,8 +15,10 @@ public static class WavesApi
     {
         var group = app.MapGroup("/api/v1/releases").WithTags("Releases");
         group.MapPost("/{id:long}/promote", Promote)
+            .RequireAuthorization(Policies.Operator)
             .WithSummary("Start the next wave of the release's publication; 409 unless it is Holding after a wave went live.");
         group.MapPost("/{id:long}/abort", Abort)
+            .RequireAuthorization(Policies.Operator)
             .WithSummary("Stop the release's publication in waves: waves not yet switched are cancelled, waves already live go back to the release live before.");
         return group;
     }

@@ -1,22 +1,27 @@
+using ControlPlane.Audit;
 using ControlPlane.Infrastructure;
 using Npgsql;
 
 namespace ControlPlane.Webhooks;
 
 /// <summary>Subscriptions and their delivery log.</summary>
-public sealed class WebhookStore(NpgsqlDataSource dataSource)
+public sealed class WebhookStore(NpgsqlDataSource dataSource, AuditLog audit)
 {
     public async Task<WebhookView> CreateAsync(string environment, string url, string secret, IReadOnlyList<string> events, string actor,
         DateTimeOffset now, CancellationToken cancellationToken)
     {
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
         var id = await connection.ScalarAsync<long>(
             """
             INSERT INTO webhooks (environment, url, secret, events, created_at, created_by)
             VALUES (@env, @url, @secret, @events, @now, @actor) RETURNING id
             """, cancellationToken,
             ("env", environment), ("url", url), ("secret", secret), ("events", events.ToArray()), ("now", now), ("actor", actor));
-        return new WebhookView(id, environment, url, events, now, actor);
+        var created = new WebhookView(id, environment, url, events, now, actor);
+        await audit.AppendAsync(connection, transaction, new AuditEntry(actor, "webhook.create", environment, $"webhook:{id}", After: created), cancellationToken);
+        await transaction.CommitAsync(cancellationToken);
+        return created;
     }
 
     public async Task<IReadOnlyList<WebhookView>> ListAsync(string environment, CancellationToken cancellationToken)
@@ -36,10 +41,19 @@ public sealed class WebhookStore(NpgsqlDataSource dataSource)
     }
 
     /// <summary>Removes the subscription with its delivery log; pending deliveries are not attempted again.</summary>
-    public async Task<bool> DeleteAsync(string environment, long id, CancellationToken cancellationToken)
+    public async Task<bool> DeleteAsync(string environment, long id, string actor, CancellationToken cancellationToken)
     {
+        var before = await GetAsync(environment, id, cancellationToken);
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
-        return await connection.ExecuteAsync("DELETE FROM webhooks WHERE environment = @env AND id = @id", cancellationToken, ("env", environment), ("id", id)) > 0;
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+        if (before is null || await connection.ExecuteAsync("DELETE FROM webhooks WHERE environment = @env AND id = @id", cancellationToken, ("env", environment), ("id", id)) == 0)
+        {
+            return false;
+        }
+
+        await audit.AppendAsync(connection, transaction, new AuditEntry(actor, "webhook.delete", environment, $"webhook:{id}", Before: before), cancellationToken);
+        await transaction.CommitAsync(cancellationToken);
+        return true;
     }
 
     /// <summary>Deliveries of a subscription, newest first, each with its attempts; keyset paging with <paramref name="before"/>.</summary>

@@ -1,5 +1,6 @@
 using ControlPlane.Datasets;
 using ControlPlane.Environments;
+using ControlPlane.Identity;
 using ControlPlane.Infrastructure;
 using Microsoft.AspNetCore.Http.HttpResults;
 
@@ -10,12 +11,15 @@ public static class WebhooksApi
     public static RouteGroupBuilder MapWebhooksApi(this IEndpointRouteBuilder app)
     {
         var group = app.MapGroup("/api/v1/environments/{env}/webhooks").WithTags("Webhooks");
+        // Subscribing sends the environment's events to any URL, so it is an admin's decision; reading the log is not.
         group.MapPost("/", Create)
+            .RequireAuthorization(Policies.Admin)
             .WithSummary("Subscribe a URL to the environment's release events; deliveries are signed with the secret (shown once).");
-        group.MapGet("/", List);
-        group.MapGet("/{id:long}", Get);
-        group.MapDelete("/{id:long}", Delete);
+        group.MapGet("/", List).RequireAuthorization(Policies.Viewer);
+        group.MapGet("/{id:long}", Get).RequireAuthorization(Policies.Viewer);
+        group.MapDelete("/{id:long}", Delete).RequireAuthorization(Policies.Admin);
         group.MapGet("/{id:long}/deliveries", Deliveries)
+            .RequireAuthorization(Policies.Viewer)
             .WithSummary("The delivery log: every event sent to this subscription, newest first, with each attempt's status, duration and error.");
         return group;
     }
@@ -77,8 +81,11 @@ public static class WebhooksApi
             ? TypedResults.Ok(webhook)
             : Problems.NotFound($"Environment '{env}' has no webhook {id}.");
 
-    private static async Task<Results<NoContent, ProblemHttpResult>> Delete(string env, long id, WebhookStore webhooks, CancellationToken cancellationToken) =>
-        await webhooks.DeleteAsync(env, id, cancellationToken) ? TypedResults.NoContent() : Problems.NotFound($"Environment '{env}' has no webhook {id}.");
+    private static async Task<Results<NoContent, ProblemHttpResult>> Delete(
+        string env, long id, HttpContext context, WebhookStore webhooks, CancellationToken cancellationToken) =>
+        await webhooks.DeleteAsync(env, id, DatasetsApi.Actor(context), cancellationToken)
+            ? TypedResults.NoContent()
+            : Problems.NotFound($"Environment '{env}' has no webhook {id}.");
 
     private static async Task<Results<Ok<IReadOnlyList<WebhookDeliveryView>>, ProblemHttpResult>> Deliveries(
         string env, long id, long? before, int? limit, WebhookStore webhooks, CancellationToken cancellationToken)

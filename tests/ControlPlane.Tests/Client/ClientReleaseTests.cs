@@ -105,21 +105,23 @@ public sealed class ClientReleaseTests(ControlPlaneFixture fixture) : IClassFixt
     }
 }
 
-/// <summary>The client presents its token as a bearer token; the agent endpoints (Agents:Token) check it today.</summary>
-public sealed class ClientTokenTests(AgentTokenFixture fixture) : IClassFixture<AgentTokenFixture>
+/// <summary>The client presents its token as a bearer token: no or a wrong token is a 401 problem, an agent token opens its agent's endpoints.</summary>
+public sealed class ClientTokenTests(ControlPlaneFixture fixture) : IClassFixture<ControlPlaneFixture>
 {
     [Fact]
     public async Task The_token_is_sent_as_a_bearer_token_and_a_missing_one_is_a_401_problem()
     {
         var environment = await fixture.Client.NewEnvironmentAsync("east");
         var registration = new ControlPlane.Contracts.AgentRegistration(environment + "-a", environment, "east");
+        var anonymous = fixture.CreateClient(null);
 
-        var refused = await Assert.ThrowsAsync<ApiProblemException>(() => new ControlPlaneClient(fixture.Client).RegisterAgentAsync(registration));
+        var refused = await Assert.ThrowsAsync<ApiProblemException>(() => new ControlPlaneClient(anonymous).RegisterAgentAsync(registration));
         Assert.Equal(401, refused.Status);
-        var wrong = new ControlPlaneClient(fixture.Client, new ControlPlaneClientOptions { Token = "not-it" });
+        var wrong = new ControlPlaneClient(anonymous, new ControlPlaneClientOptions { Token = "not-it" });
         Assert.Equal(401, (await Assert.ThrowsAsync<ApiProblemException>(() => wrong.RegisterAgentAsync(registration))).Status);
 
-        var agent = new ControlPlaneClient(fixture.Client, new ControlPlaneClientOptions { Token = AgentTokenFixture.Token });
+        var agentToken = await fixture.Client.CreateTokenAsync(registration.AgentId, "agent", agentId: registration.AgentId);
+        var agent = new ControlPlaneClient(anonymous, new ControlPlaneClientOptions { Token = agentToken });
         var registered = await agent.RegisterAgentAsync(registration);
         Assert.Equal(registration.AgentId, registered.AgentId);
         var desired = await agent.GetDesiredStateAsync(registration.AgentId, waitSeconds: 0);

@@ -64,7 +64,7 @@ public sealed class WaveTests(ManualClockFixture fixture) : IClassFixture<Manual
 
         var promoted = await Client.PromoteAsync(release);
         Assert.Equal(("Staging", 1), (promoted.State, promoted.CurrentWave));
-        Assert.Equal("anonymous", promoted.Waves![1].StartedBy);
+        Assert.Equal(ControlPlaneFixture.AdminName, promoted.Waves![1].StartedBy);
         Assert.Contains(release, (await west.DesiredAsync()).Hold.Select(h => h.ReleaseId));
         await west.HoldAsync(release);
         var secondGeneration = (await Client.WavedPublicationOfAsync(release)).Waves![1].Generation!.Value;
@@ -283,6 +283,39 @@ public sealed class WaveTests(ManualClockFixture fixture) : IClassFixture<Manual
             Assert.Contains("Live", detail, StringComparison.Ordinal);
             Assert.Contains("rollback", detail, StringComparison.Ordinal);
         }
+    }
+
+    [Fact]
+    public async Task Promote_and_abort_need_an_operator_and_each_is_in_the_audit_log()
+    {
+        var (environment, east, _, _, _) = await LiveEnvironmentAsync();
+        var release = await Client.CreateReleaseAsync(environment, await Client.ImportCatalogueAsync(seed: 10));
+        await Client.PublishInWavesAsync(release, new { waves = EastThenWest });
+        await east.HoldAsync(release);
+        await east.SwitchAsync(release, (await Client.WavedPublicationOfAsync(release)).Generation!.Value);
+        using var viewer = await fixture.ClientAsAsync("waves-viewer-" + environment, "viewer");
+        using var operatorClient = await fixture.ClientAsAsync("waves-operator-" + environment, "operator");
+
+        using (var refused = await viewer.PostPromoteAsync(release))
+        {
+            await Problem.ReadAsync(refused, HttpStatusCode.Forbidden);
+        }
+
+        using (var refused = await viewer.PostAbortAsync(release))
+        {
+            await Problem.ReadAsync(refused, HttpStatusCode.Forbidden);
+        }
+
+        Assert.Equal("Holding", (await Client.WavedPublicationOfAsync(release)).State);
+        Assert.Equal("Staging", (await operatorClient.PromoteAsync(release)).State);
+        Assert.Equal("Aborting", (await operatorClient.AbortAsync(release, "bad stock counts")).State);
+
+        var audit = await Client.GetOkAsync<System.Text.Json.JsonElement>($"/api/v1/audit?environment={environment}");
+        var entries = (audit.ValueKind == System.Text.Json.JsonValueKind.Array ? audit : audit.GetProperty("items")).EnumerateArray()
+            .Select(e => (Kind: e.GetProperty("kind").GetString(), Actor: e.GetProperty("actor").GetString(), Reason: e.TryGetProperty("reason", out var r) ? r.GetString() : null))
+            .ToList();
+        Assert.Contains(("release.promote", "waves-operator-" + environment, (string?)null), entries);
+        Assert.Contains(("release.abort", "waves-operator-" + environment, "Aborted by waves-operator-" + environment + ": bad stock counts"), entries);
     }
 
     /// <summary>An environment with groups east and west, one agent each, and a release live on both.</summary>

@@ -69,6 +69,39 @@ public sealed class WebhookTests(WebhookFixture fixture) : IClassFixture<Webhook
         Assert.Equal([own.Webhook.Id], (await Client.GetOkAsync<List<WebhookDto>>($"/api/v1/environments/{environment}/webhooks")).Select(w => w.Id));
     }
 
+    [Fact]
+    public async Task Only_an_admin_subscribes_or_deletes_a_viewer_reads_the_log_and_subscriptions_are_audited_without_their_secret()
+    {
+        var environment = await Client.NewEnvironmentAsync("east");
+        using var viewer = await fixture.ClientAsAsync("hooks-viewer-" + environment, "viewer");
+        using var operatorClient = await fixture.ClientAsAsync("hooks-operator-" + environment, "operator");
+        using (var refused = await operatorClient.PostWebhookAsync(environment, new { url = "https://example.com/x" }))
+        {
+            await Problem.ReadAsync(refused, HttpStatusCode.Forbidden);
+        }
+
+        const string secret = "do not show me anywhere please";
+        var created = await Client.SubscribeAsync(environment, "https://example.com/x", secret);
+        Assert.Single(await viewer.GetOkAsync<List<WebhookDto>>($"/api/v1/environments/{environment}/webhooks"));
+        Assert.Empty(await viewer.DeliveriesAsync(environment, created.Webhook.Id));
+        using (var refused = await viewer.DeleteAsync($"/api/v1/environments/{environment}/webhooks/{created.Webhook.Id}"))
+        {
+            await Problem.ReadAsync(refused, HttpStatusCode.Forbidden);
+        }
+
+        using (var deleted = await Client.DeleteAsync($"/api/v1/environments/{environment}/webhooks/{created.Webhook.Id}"))
+        {
+            Assert.Equal(HttpStatusCode.NoContent, deleted.StatusCode);
+        }
+
+        using var audit = await Client.GetAsync($"/api/v1/audit?environment={environment}");
+        var text = await audit.Content.ReadAsStringAsync();
+        Assert.Equal(HttpStatusCode.OK, audit.StatusCode);
+        Assert.Contains("webhook.create", text, StringComparison.Ordinal);
+        Assert.Contains("webhook.delete", text, StringComparison.Ordinal);
+        Assert.DoesNotContain(secret, text, StringComparison.Ordinal);
+    }
+
     [Theory]
     [InlineData("""{"events":["release.live"]}""", "url")]
     [InlineData("""{"url":"ftp://example.com/x"}""", "url")]
@@ -218,8 +251,12 @@ public sealed class WebhookTests(WebhookFixture fixture) : IClassFixture<Webhook
         {
             ["Database:ConnectionString"] = fixture.Database.ConnectionString,
             ["Database:MigrateOnStart"] = "true",
+
+            // The same bootstrap admin as the first instance: one without it would revoke that token.
+            ["Identity:BootstrapAdminToken"] = ControlPlaneFixture.AdminToken,
+            ["Identity:BootstrapAdminName"] = ControlPlaneFixture.AdminName,
         };
-        await using var second = new ControlPlaneFactory(settings, TimeProvider.System);
+        await using var second = new ControlPlaneFactory(settings, TimeProvider.System, _ => { });
         using var secondClient = second.CreateClient();
         Assert.Equal(HttpStatusCode.OK, (await secondClient.GetAsync("/health/live")).StatusCode);
 
