@@ -3,9 +3,12 @@ using ControlPlane.Agents;
 using ControlPlane.Audit;
 using ControlPlane.Datasets;
 using ControlPlane.Environments;
+using ControlPlane.Governance;
 using ControlPlane.Identity;
 using ControlPlane.Infrastructure;
 using ControlPlane.Releases;
+using ControlPlane.Scheduling;
+using ControlPlane.Tiers;
 using ControlPlane.Waves;
 using ControlPlane.Webhooks;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
@@ -46,8 +49,10 @@ public static class Extensions
         services.AddHostedService<MigrateOnStartService>();
         services.AddHostedService<EnvironmentSeeder>();
         services.AddControlPlaneIdentity();
+        services.AddGovernance();
         services.AddHostedService<DesiredStateListener>();
         services.AddHostedService<DeadlineSweeper>();
+        builder.AddScheduling();
 
         services.AddSingleton<Guardrails>();
         services.AddSingleton<ImportService>();
@@ -58,6 +63,7 @@ public static class Extensions
         services.AddSingleton<PublicationCoordinator>();
         services.AddSingleton<DesiredStateBuilder>();
         services.AddSingleton<DesiredStateSignal>();
+        services.AddTiers();
         services.AddWebhooks();
 
         services.AddProblemDetails();
@@ -97,6 +103,7 @@ public static class Extensions
         // After Swagger, which stays anonymous; the endpoints below each name their policy (Identity/Policies.cs).
         app.UseAuthentication();
         app.UseAuthorization();
+        app.UseMiddleware<IdempotencyMiddleware>();
         app.MapHealthChecks("/health/live", new() { Predicate = _ => false }).AllowAnonymous();
         app.MapHealthChecks("/health/ready", new() { Predicate = check => check.Tags.Contains("ready") }).AllowAnonymous();
         app.MapControlPlaneIdentity();
@@ -104,6 +111,9 @@ public static class Extensions
         app.MapEnvironmentsApi();
         app.MapAgentsApi();
         app.MapReleasesApi();
+        app.MapSchedulesApi();
+        app.MapGovernanceApi();
+        app.MapTiersApi();
         app.MapWavesApi();
         app.MapWebhooksApi();
         return app;

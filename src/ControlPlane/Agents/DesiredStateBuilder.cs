@@ -4,8 +4,8 @@ using System.Text.Json;
 using ControlPlane.Datasets;
 using ControlPlane.Infrastructure;
 using ControlPlane.Releases;
+using ControlPlane.Tiers;
 using ControlPlane.Waves;
-using Microsoft.Extensions.Options;
 using Npgsql;
 
 namespace ControlPlane.Agents;
@@ -14,24 +14,46 @@ namespace ControlPlane.Agents;
 /// Computes what the agents of an environment should hold and what should be live: the release in flight,
 /// the live release, and the releases live before it up to the hot retention, newest first.
 /// </summary>
-public sealed class DesiredStateBuilder(NpgsqlDataSource dataSource, IOptions<AgentOptions> options)
+public sealed class DesiredStateBuilder(NpgsqlDataSource dataSource, TierPolicyStore policies)
 {
-    /// <summary>
-    /// The desired state of the environment's agents, or of one agent: during a publication in waves agents differ
-    /// (their wave may be switched, or not started yet).
-    /// </summary>
-    public async Task<DesiredState> BuildAsync(string environment, CancellationToken cancellationToken) =>
-        await BuildAsync(environment, agentId: null, cancellationToken);
+    public Task<DesiredState> BuildAsync(string environment, CancellationToken cancellationToken) =>
+        BuildAsync(environment, agentId: null, cancellationToken);
 
+    /// <summary>
+    /// The desired state of one agent: during a publication in waves agents differ (their wave may have switched, or
+    /// not started yet).
+    /// </summary>
     public async Task<DesiredState> BuildAsync(string environment, string? agentId, CancellationToken cancellationToken)
     {
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
-        var retention = options.Value.HotRetention;
+
+        // The environment's hot tier policy (Tiers/), or Agents:HotRetention when it has none.
+        var retention = await policies.HotReleasesAsync(connection, environment, cancellationToken);
+        var (hold, live) = await HoldAsync(connection, environment, retention, cancellationToken, agentId);
+        var manifests = new List<ReleaseManifest>();
+        foreach (var releaseId in hold)
+        {
+            manifests.Add(await ManifestAsync(connection, releaseId, cancellationToken));
+        }
+
+        var etag = ETagOf(manifests.Select(m => m.ReleaseId), live, retention);
+        return new DesiredState(etag, environment, manifests, live, retention);
+    }
+
+    /// <summary>
+    /// The releases the agents of the environment hold, newest decision first: the one in flight, the live one, and
+    /// up to <paramref name="retention"/> releases that were live before. The tiers' protection reads it too.
+    /// </summary>
+    internal static async Task<(List<long> Hold, SwitchOrder? Live)> HoldAsync(
+        NpgsqlConnection connection, string environment, int retention, CancellationToken cancellationToken, string? agentId = null)
+    {
         (long Release, string State, long? Generation)? inFlight = null;
+        long? wavedInFlight = null;
+        DateTimeOffset? switchAt = null;
         var history = new List<(long Release, string State, long? Generation)>();
         await using (var command = connection.Command(
             """
-            SELECT release_id, state, generation, wave_count IS NOT NULL FROM publications
+            SELECT release_id, state, generation, switch_at, wave_count IS NOT NULL FROM publications
             WHERE environment = @env AND state IN ('Staging', 'Staged', 'Switching', 'Live', 'Partial', 'Superseded')
             ORDER BY id DESC LIMIT @limit
             """, ("env", environment), ("limit", 20 + retention * 4)))
@@ -40,15 +62,18 @@ public sealed class DesiredStateBuilder(NpgsqlDataSource dataSource, IOptions<Ag
             while (await reader.ReadAsync(cancellationToken))
             {
                 var row = (reader.GetInt64(0), reader.GetString(1), reader.GetNullable<long>(2));
-                if (PublicationStates.IsInFlight(row.Item2) && reader.GetBoolean(3))
+                if (PublicationStates.IsInFlight(row.Item2) && reader.GetBoolean(4))
                 {
                     // In flight in waves: what it asks of an agent depends on the agent's wave (below).
-                    continue;
+                    wavedInFlight ??= row.Item1;
                 }
-
-                if (PublicationStates.IsInFlight(row.Item2))
+                else if (PublicationStates.IsInFlight(row.Item2))
                 {
-                    inFlight ??= row;
+                    if (inFlight is null)
+                    {
+                        inFlight = row;
+                        switchAt = reader.GetNullable<DateTimeOffset>(3);
+                    }
                 }
                 else
                 {
@@ -60,7 +85,8 @@ public sealed class DesiredStateBuilder(NpgsqlDataSource dataSource, IOptions<Ag
         SwitchOrder? live = null;
         if (inFlight is { State: PublicationStates.Switching, Generation: { } switching })
         {
-            live = new SwitchOrder(inFlight.Value.Release, switching);
+            // An armed scheduled activation carries its instant; agents switch from their own clocks (docs/schedules.md).
+            live = new SwitchOrder(inFlight.Value.Release, switching, switchAt);
         }
         else if (history.FirstOrDefault(h => h.State is PublicationStates.Live or PublicationStates.Partial) is { Generation: { } generation } current)
         {
@@ -73,7 +99,12 @@ public sealed class DesiredStateBuilder(NpgsqlDataSource dataSource, IOptions<Ag
             hold.Add(flying.Release);
         }
 
-        if (agentId is not null)
+        if (agentId is null && wavedInFlight is { } waved)
+        {
+            // The environment as a whole (the tiers' protection) holds the release some waves stage or serve.
+            hold.Add(waved);
+        }
+        else if (agentId is not null)
         {
             // The latest decision wins: generations only grow, so the order with the highest one is the newest.
             var (waveHold, waveOrder) = await WaveStore.ForAgentAsync(connection, environment, agentId, cancellationToken);
@@ -109,14 +140,7 @@ public sealed class DesiredStateBuilder(NpgsqlDataSource dataSource, IOptions<Ag
             }
         }
 
-        var manifests = new List<ReleaseManifest>();
-        foreach (var releaseId in hold)
-        {
-            manifests.Add(await ManifestAsync(connection, releaseId, cancellationToken));
-        }
-
-        var etag = ETagOf(manifests.Select(m => m.ReleaseId), live, retention);
-        return new DesiredState(etag, environment, manifests, live, retention);
+        return (hold, live);
     }
 
     internal static async Task<ReleaseManifest> ManifestAsync(NpgsqlConnection connection, long releaseId, CancellationToken cancellationToken)
@@ -145,6 +169,11 @@ public sealed class DesiredStateBuilder(NpgsqlDataSource dataSource, IOptions<Ag
     private static string ETagOf(IEnumerable<long> hold, SwitchOrder? live, int retention)
     {
         var text = $"{string.Join(',', hold)}|{live?.ReleaseId}:{live?.Generation}|{retention}";
+        if (live?.SwitchAt is { } at)
+        {
+            text += $"|{at.UtcTicks}";
+        }
+
         return Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(text)))[..16];
     }
 }

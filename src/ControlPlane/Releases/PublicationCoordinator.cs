@@ -1,9 +1,11 @@
 using System.Text.Json;
 using ControlPlane.Agents;
+using ControlPlane.Governance;
 using ControlPlane.Infrastructure;
 using ControlPlane.Waves;
 using ControlPlane.Webhooks;
 using Microsoft.Extensions.Options;
+using ControlPlane.Tiers;
 using Npgsql;
 
 namespace ControlPlane.Releases;
@@ -19,6 +21,8 @@ public abstract record PublishOutcome
 
     /// <summary>The request names something wrong (an unknown group in a wave, say): 400 naming the field.</summary>
     public sealed record Invalid(string Field, string Detail) : PublishOutcome;
+    /// <summary>Governance refused it (a pin, missing approvals, an emergency not allowed): the status and what is missing.</summary>
+    public sealed record Refused(int Status, string Title, string Detail, IDictionary<string, object?> Extensions) : PublishOutcome;
 }
 
 /// <summary>
@@ -31,17 +35,23 @@ public sealed partial class PublicationCoordinator(
     NpgsqlDataSource dataSource,
     IOptions<PublishOptions> publishOptions,
     IOptions<AgentOptions> agentOptions,
+    ColdReleaseCheck coldCheck,
     TimeProvider time,
+    PublishGate gate,
     ILogger<PublicationCoordinator> logger)
 {
     internal static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
 
-    public Task<PublishOutcome> StartAsync(long releaseId, string kind, string actor, CancellationToken cancellationToken) =>
-        StartAsync(releaseId, kind, actor, waves: null, cancellationToken);
+    public Task<PublishOutcome> StartAsync(
+        long releaseId, string kind, string actor, CancellationToken cancellationToken, ScheduledStart? scheduled = null) =>
+        StartAsync(releaseId, kind, new PublishAuthority(actor), cancellationToken, scheduled);
 
-    /// <summary>Starts a publication; with <paramref name="waves"/> it goes live wave by wave (docs/decisions.md, waves).</summary>
-    public async Task<PublishOutcome> StartAsync(long releaseId, string kind, string actor, WaveRequest? waves, CancellationToken cancellationToken)
+    /// <summary>Starts a publication unless a pin or the approval policy stands in the way (Governance/PublishGate.cs).</summary>
+    public async Task<PublishOutcome> StartAsync(
+        long releaseId, string kind, PublishAuthority authority, CancellationToken cancellationToken, ScheduledStart? scheduled = null,
+        WaveRequest? waves = null)
     {
+        var actor = authority.Actor;
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
         var release = await ReleaseStore.GetAsync(connection, releaseId, cancellationToken);
@@ -49,6 +59,9 @@ public sealed partial class PublicationCoordinator(
         {
             return new PublishOutcome.NotFound($"There is no release {releaseId}.");
         }
+
+        // Archived versions: every cold chunk is checked before anything is staged (throws naming version and chunk).
+        await coldCheck.VerifyAsync(connection, release.Versions, cancellationToken);
 
         long? previousLive;
         await using (var lockEnvironment = connection.Command(
@@ -60,6 +73,11 @@ public sealed partial class PublicationCoordinator(
         if (waves is not null && await WavePlanner.ValidateAsync(connection, release.Environment, waves, cancellationToken) is { } invalid)
         {
             return invalid;
+        }
+
+        if (await PublishGate.CheckAsync(connection, release, kind, authority, cancellationToken) is { } refused)
+        {
+            return refused;
         }
 
         await using (var inFlight = connection.Command(
@@ -78,11 +96,13 @@ public sealed partial class PublicationCoordinator(
         var participants = await ParticipantsAsync(connection, release.Environment, now, cancellationToken);
         var publicationId = await connection.ScalarAsync<long>(
             """
-            INSERT INTO publications (environment, release_id, kind, state, previous_release_id, requested_at, requested_by, stage_deadline_at)
-            VALUES (@env, @release, @kind, 'Staging', @previous, @now, @actor, @deadline) RETURNING id
+            INSERT INTO publications (environment, release_id, kind, state, previous_release_id, requested_at, requested_by, stage_deadline_at,
+                                      schedule_id, switch_at)
+            VALUES (@env, @release, @kind, 'Staging', @previous, @now, @actor, @deadline, @schedule, @switchAt) RETURNING id
             """, cancellationToken,
             ("env", release.Environment), ("release", releaseId), ("kind", kind), ("previous", previousLive), ("now", now), ("actor", actor),
-            ("deadline", now + publishOptions.Value.StageTimeout));
+            ("deadline", scheduled?.StageDeadline ?? now + publishOptions.Value.StageTimeout), ("schedule", scheduled?.ScheduleId),
+            ("switchAt", scheduled?.SwitchAt));
         foreach (var (agentId, report) in participants)
         {
             var phase = PhaseOf(report, releaseId, generation: null);
@@ -91,6 +111,8 @@ public sealed partial class PublicationCoordinator(
                 cancellationToken, ("id", publicationId), ("agent", agentId), ("phase", phase),
                 ("stagedAt", phase == AgentPhases.Staged ? now : null));
         }
+
+        await gate.RecordAsync(connection, transaction, release, kind, authority, previousLive, publicationId, cancellationToken);
 
         if (waves is not null)
         {
@@ -107,7 +129,10 @@ public sealed partial class PublicationCoordinator(
     }
 
     /// <summary>Rolls back to <paramref name="toRelease"/>, or to the release that was live before the current one.</summary>
-    public async Task<PublishOutcome> RollbackAsync(string environment, long? toRelease, string actor, CancellationToken cancellationToken)
+    public Task<PublishOutcome> RollbackAsync(string environment, long? toRelease, string actor, CancellationToken cancellationToken) =>
+        RollbackAsync(environment, toRelease, new PublishAuthority(actor), cancellationToken);
+
+    public async Task<PublishOutcome> RollbackAsync(string environment, long? toRelease, PublishAuthority authority, CancellationToken cancellationToken)
     {
         await using (var connection = await dataSource.OpenConnectionAsync(cancellationToken))
         {
@@ -129,7 +154,7 @@ public sealed partial class PublicationCoordinator(
             }
         }
 
-        return await StartAsync(toRelease.Value, "rollback", actor, cancellationToken);
+        return await StartAsync(toRelease.Value, "rollback", authority, cancellationToken);
     }
 
     /// <summary>Records an agent's report and moves the publication it takes part in, if any.</summary>
@@ -160,7 +185,7 @@ public sealed partial class PublicationCoordinator(
         await connection.ExecuteAsync(
             "UPDATE agents SET report = @report::jsonb, last_seen_at = @now, clock_offset_ms = @offset WHERE id = @id",
             cancellationToken, ("report", JsonSerializer.Serialize(report, Json)), ("now", now),
-            ("offset", (report.SentAt - now).TotalMilliseconds), ("id", agentId));
+            ("offset", report.ClockOffsetMs ?? (report.SentAt - now).TotalMilliseconds), ("id", agentId));
         foreach (var (id, releaseId, generation) in publications)
         {
             var phase = PhaseOf(report, releaseId, generation);
@@ -258,6 +283,12 @@ public sealed partial class PublicationCoordinator(
 
         if (state is PublicationStates.Staging or PublicationStates.Staged)
         {
+            if (agents.All(a => a.Phase is AgentPhases.Staged or AgentPhases.Switched)
+                && await PassScheduledBarrierAsync(connection, publicationId, state, agents.Select(a => a.Id).ToList(), now, cancellationToken) is { } held)
+            {
+                return held;
+            }
+
             if (agents.All(a => a.Phase is AgentPhases.Staged or AgentPhases.Switched))
             {
                 // The barrier: a new fencing generation, and the order to switch.
