@@ -44,6 +44,9 @@ public static class CliApp
         root.Subcommands.Add(RollbackCommand.Create(runner));
         root.Subcommands.Add(StatusCommand.Create(runner));
         root.Subcommands.Add(DiffCommand.Create(runner));
+        root.Subcommands.Add(AuditCommand.Create(runner));
+        root.Subcommands.Add(TokenCommands.Create(runner));
+        root.Subcommands.Add(TokenCommands.WhoAmI(runner));
         return root;
     }
 }
