@@ -3,9 +3,11 @@ using ControlPlane.Agents;
 using ControlPlane.Audit;
 using ControlPlane.Datasets;
 using ControlPlane.Environments;
+using ControlPlane.Governance;
 using ControlPlane.Identity;
 using ControlPlane.Infrastructure;
 using ControlPlane.Releases;
+using ControlPlane.Tiers;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Options;
 using Npgsql;
@@ -44,6 +46,7 @@ public static class Extensions
         services.AddHostedService<MigrateOnStartService>();
         services.AddHostedService<EnvironmentSeeder>();
         services.AddControlPlaneIdentity();
+        services.AddGovernance();
         services.AddHostedService<DesiredStateListener>();
         services.AddHostedService<DeadlineSweeper>();
 
@@ -56,6 +59,7 @@ public static class Extensions
         services.AddSingleton<PublicationCoordinator>();
         services.AddSingleton<DesiredStateBuilder>();
         services.AddSingleton<DesiredStateSignal>();
+        services.AddTiers();
 
         services.AddProblemDetails();
         services.AddExceptionHandler<ProblemExceptionHandler>();
@@ -94,6 +98,7 @@ public static class Extensions
         // After Swagger, which stays anonymous; the endpoints below each name their policy (Identity/Policies.cs).
         app.UseAuthentication();
         app.UseAuthorization();
+        app.UseMiddleware<IdempotencyMiddleware>();
         app.MapHealthChecks("/health/live", new() { Predicate = _ => false }).AllowAnonymous();
         app.MapHealthChecks("/health/ready", new() { Predicate = check => check.Tags.Contains("ready") }).AllowAnonymous();
         app.MapControlPlaneIdentity();
@@ -101,6 +106,8 @@ public static class Extensions
         app.MapEnvironmentsApi();
         app.MapAgentsApi();
         app.MapReleasesApi();
+        app.MapGovernanceApi();
+        app.MapTiersApi();
         return app;
     }
 }

@@ -113,6 +113,16 @@ public static class AgentsApi
     private static async Task<Ok<IReadOnlyList<AgentView>>> List(string? environment, AgentStore agents, CancellationToken cancellationToken) =>
         TypedResults.Ok(await agents.ListAsync(environment, cancellationToken));
 
-    private static async Task<Results<NoContent, ProblemHttpResult>> Remove(string id, AgentStore agents, CancellationToken cancellationToken) =>
-        await agents.RemoveAsync(id, cancellationToken) ? TypedResults.NoContent() : Problems.NotFound($"Agent '{id}' is not registered.");
+    private static async Task<Results<NoContent, ProblemHttpResult>> Remove(
+        string id, HttpContext context, AgentStore agents, Audit.AuditLog audit, CancellationToken cancellationToken)
+    {
+        if (!await agents.RemoveAsync(id, cancellationToken))
+        {
+            return Problems.NotFound($"Agent '{id}' is not registered.");
+        }
+
+        await audit.AppendAsync(new Audit.AuditEntry(Actor.Of(context), Audit.AuditKinds.AgentRemove, await agents.EnvironmentOfAsync(id, cancellationToken), $"agent:{id}"),
+            cancellationToken);
+        return TypedResults.NoContent();
+    }
 }

@@ -41,6 +41,7 @@ public static class DatasetsApi
         string dataset,
         HttpContext context,
         ImportService imports,
+        Audit.AuditLog audit,
         IOptions<ImportOptions> options,
         string? mode,
         [Microsoft.AspNetCore.Mvc.FromQuery(Name = "base")] string? baseVersion,
@@ -105,6 +106,13 @@ public static class DatasetsApi
         };
         var body = new LimitedReadStream(context.Request.Body, limit);
         var outcome = await imports.ImportAsync(request, body, context.Request.ContentType, cancellationToken);
+        if (outcome is ImportOutcome.Created made)
+        {
+            // After the import's own transaction; the version is immutable, so the entry describes it exactly.
+            await audit.AppendAsync(new Audit.AuditEntry(made.Version.CreatedBy, Audit.AuditKinds.Import, null,
+                $"{definition.Name}:{made.Version.Version}", note, null, made.Version with { Warnings = [] }), CancellationToken.None);
+        }
+
         return outcome switch
         {
             ImportOutcome.Created created => TypedResults.Created(

@@ -31,7 +31,8 @@ public sealed record VersionInfo(
     DateTimeOffset CreatedAt,
     string CreatedBy,
     string? Note,
-    IReadOnlyList<GuardrailWarning> Warnings);
+    IReadOnlyList<GuardrailWarning> Warnings,
+    string Tier = "warm");
 
 /// <summary>Advice attached to a version; releases of later issues ask for it to be acknowledged.</summary>
 public sealed record GuardrailWarning(string Code, string Message, long Count, IReadOnlyList<string> Examples);

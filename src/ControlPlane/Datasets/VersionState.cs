@@ -43,7 +43,8 @@ internal static class VersionState
         reader.GetFieldValue<DateTimeOffset>(9),
         reader.GetString(10),
         reader.IsDBNull(11) ? null : reader.GetString(11),
-        JsonSerializer.Deserialize<List<GuardrailWarning>>(reader.GetString(12), Json) ?? []);
+        JsonSerializer.Deserialize<List<GuardrailWarning>>(reader.GetString(12), Json) ?? [],
+        reader.FieldCount > 13 ? reader.GetString(13) : "warm");
 
     public static async Task InsertAsync(
         NpgsqlConnection connection, DatasetDefinition dataset, VersionInfo version, byte[] hashSum, CancellationToken cancellationToken)

@@ -19,7 +19,8 @@ public sealed record VersionDto(
     DateTimeOffset CreatedAt,
     string CreatedBy,
     string? Note,
-    List<WarningDto> Warnings);
+    List<WarningDto> Warnings,
+    string Tier = "warm");
 
 public sealed record VersionPageDto(List<VersionDto> Items, int? NextBefore);
 

@@ -17,6 +17,10 @@ public sealed class TraceLoggingFixture : ControlPlaneFixture
         new("Logging:LogLevel:Default", "Trace"),
         new("Logging:LogLevel:Microsoft.AspNetCore", "Trace"),
         new("Logging:LogLevel:Npgsql", "Trace"),
+
+        // The capture sees everything; the console (the test run's output) stays as quiet as elsewhere.
+        new("Logging:Console:LogLevel:Default", "None"),
+        new("Logging:Debug:LogLevel:Default", "None"),
         new("Identity:Admin:Username", "root"),
         new("Identity:Admin:Password", TokenLoggingTests.AdminPassword),
     ];
