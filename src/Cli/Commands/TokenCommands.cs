@@ -33,7 +33,7 @@ public static class TokenCommands
     {
         var name = new Option<string>("--name") { Description = "Identity the token acts as; changes are recorded under it", Required = true };
         var role = new Option<string>("--role") { Description = "viewer, operator, approver, admin or agent", Required = true };
-        role.AcceptOnlyFromAmong(Roles.Viewer, Roles.Operator, Roles.Approver, Roles.Admin, Roles.Agent);
+        role.AcceptOnlyFromAmong(TokenRoles.Viewer, TokenRoles.Operator, TokenRoles.Approver, TokenRoles.Admin, TokenRoles.Agent);
         var days = new Option<int?>("--expires-in-days") { Description = "Expire after this many days [default: never]" };
         var agent = new Option<string?>("--agent-id") { Description = "The agent an agent token is bound to" };
         var command = new Command("create", "Make a token; its secret is printed this once (only its hash is kept).") { name, role, days, agent };

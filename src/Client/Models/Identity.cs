@@ -5,7 +5,7 @@ namespace ControlPlane.Client;
 // The JSON of the identity and audit API (src/ControlPlane/Identity, Audit).
 
 /// <summary>Roles a token or user carries (viewer &lt; operator; approver; admin; agent).</summary>
-public static class Roles
+public static class TokenRoles
 {
     public const string Viewer = "viewer";
     public const string Operator = "operator";
@@ -13,8 +13,6 @@ public static class Roles
     public const string Admin = "admin";
     public const string Agent = "agent";
 }
-
-public sealed record LoginResult(string Token, string Username, string Role, DateTimeOffset ExpiresAt);
 
 /// <summary>Who the presented token acts as.</summary>
 public sealed record WhoAmI(string Name, string Role, string? AgentId);

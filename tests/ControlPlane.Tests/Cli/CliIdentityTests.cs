@@ -1,4 +1,5 @@
 using System.Text.Json;
+using ControlPlane.Tests.Releases;
 using ControlPlane.Tests.Support;
 
 namespace ControlPlane.Tests.Cli;
@@ -69,5 +70,53 @@ public sealed class CliIdentityTests(ControlPlaneFixture fixture) : IClassFixtur
         using var page = JsonDocument.Parse(json.Out);
         Assert.All(page.RootElement.GetProperty("items").EnumerateArray(), e => Assert.Equal("token.revoke", e.GetProperty("kind").GetString()));
         Assert.Equal(2, (await admin.RunAsync("audit", "--since", "yesterday")).ExitCode);
+    }
+
+    [Fact]
+    public async Task A_release_waiting_for_approval_exits_9_until_a_second_token_approves_it_and_a_pin_refuses_with_3()
+    {
+        var (environment, east, west, versions) = await CliPublishTests.SetUpAsync(fixture.Client, seed: 31);
+        var admin = As(ControlPlaneFixture.AdminToken);
+        var set = await admin.RunAsync("policy", "set", "--env", environment, "--approvals", "1", "--reason", "promotion week");
+        Assert.True(set.ExitCode == 0, set.ToString());
+        var operatorCli = As(await fixture.Client.CreateTokenAsync("ci-" + environment, "operator"));
+        var approverCli = As(await fixture.Client.CreateTokenAsync("lead-" + environment, "approver"));
+        var release = await CliPublishTests.CreateReleaseAsync(operatorCli, environment, versions);
+        var id = release.ToString(System.Globalization.CultureInfo.InvariantCulture);
+
+        var waiting = await operatorCli.RunAsync("publish", id, "--wait");
+        Assert.True(waiting.ExitCode == 9, waiting.ToString());
+        Assert.StartsWith("error: 409 Waiting for approval: ", waiting.Error);
+        Assert.Contains("0 of 1 (waiting for approval)", (await operatorCli.RunAsync("status", "--release", id)).Out);
+
+        var own = await operatorCli.RunAsync("release", "approve", id);
+        Assert.True(own.ExitCode == 4, own.ToString());
+        var approved = await approverCli.RunAsync("release", "approve", id, "--comment", "checked the price list", "--ack", "all");
+        Assert.True(approved.ExitCode == 0, approved.ToString());
+        Assert.StartsWith($"Approved release {id}: 1 of 1 approval(s); it may be published.", approved.Out);
+
+        var pin = await admin.RunAsync("pin", "--env", environment, "--reason", "payment incident", "-q");
+        var pinned = await operatorCli.RunAsync("publish", id);
+        Assert.True(pinned.ExitCode == 3, pinned.ToString());
+        Assert.Contains("payment incident", pinned.Error);
+        Assert.Contains("payment incident", (await operatorCli.RunAsync("status", "--env", environment)).Out);
+        Assert.Equal(0, (await admin.RunAsync("unpin", pin.Out.Trim(), "--env", environment, "--reason", "resolved")).ExitCode);
+
+        var publishing = operatorCli.RunAsync("publish", id, "--wait", "--poll-interval", "50ms", "--idempotency-key", "deploy-" + id);
+        await Eventually.ReadUntilAsync(() => fixture.Client.ReleaseAsync(release), r => r.State == "Staging", "the CLI started the publication");
+        await fixture.Client.StageAndSwitchAsync(release, [east, west]);
+        var live = await publishing;
+        Assert.True(live.ExitCode == 0, live.ToString());
+
+        var audit = await admin.RunAsync("audit", "--env", environment, "-o", "json");
+        using var page = JsonDocument.Parse(audit.Out);
+        var entries = page.RootElement.GetProperty("items").EnumerateArray()
+            .Select(e => (Kind: e.GetProperty("kind").GetString(), Actor: e.GetProperty("actor").GetString())).ToList();
+        Assert.Contains(("environment.policy", ControlPlaneFixture.AdminName), entries);
+        Assert.Contains(("release.create", "ci-" + environment), entries);
+        Assert.Contains(("release.approve", "lead-" + environment), entries);
+        Assert.Contains(("environment.pin", ControlPlaneFixture.AdminName), entries);
+        Assert.Contains(("environment.unpin", ControlPlaneFixture.AdminName), entries);
+        Assert.Contains(("release.publish", "ci-" + environment), entries);
     }
 }
