@@ -7,6 +7,7 @@ using ControlPlane.Governance;
 using ControlPlane.Identity;
 using ControlPlane.Infrastructure;
 using ControlPlane.Releases;
+using ControlPlane.Scheduling;
 using ControlPlane.Tiers;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Options;
@@ -49,6 +50,7 @@ public static class Extensions
         services.AddGovernance();
         services.AddHostedService<DesiredStateListener>();
         services.AddHostedService<DeadlineSweeper>();
+        builder.AddScheduling();
 
         services.AddSingleton<Guardrails>();
         services.AddSingleton<ImportService>();
@@ -106,6 +108,7 @@ public static class Extensions
         app.MapEnvironmentsApi();
         app.MapAgentsApi();
         app.MapReleasesApi();
+        app.MapSchedulesApi();
         app.MapGovernanceApi();
         app.MapTiersApi();
         return app;

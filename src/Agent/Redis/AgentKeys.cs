@@ -17,6 +17,9 @@ public static class AgentKeys
     /// <summary>"cp:{env}:{dataset}:": record keys are this and "{SKU}" (<see cref="RedisLayout.RecordKey"/>), for scripts that build them.</summary>
     public static string RecordPrefix(string environment, string dataset) => RedisLayout.RecordKey(environment, dataset, "")[..^2];
 
+    /// <summary>STRING: the armed switch (<see cref="ArmedOrder"/> JSON), so a restarted agent still switches on time without the control plane.</summary>
+    public static string Armed(string environment) => $"cp:{environment}:agent:armed";
+
     /// <summary>The field of a layer in the layers and retiring hashes.</summary>
     public static string LayerField(string dataset, int layer) => $"{dataset}:{layer}";
 }

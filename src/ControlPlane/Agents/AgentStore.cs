@@ -16,6 +16,9 @@ public sealed record AgentView(
     /// another one; 0 when it serves the live release.
     /// </summary>
     public double? LagSeconds { get; init; }
+
+    /// <summary>True when the agent's clock is further off the control plane's than Agents:MaxClockSkewMs: scheduled switches are not armed.</summary>
+    public bool ClockSkewed { get; init; }
 }
 
 public abstract record RegistrationOutcome
@@ -98,7 +101,10 @@ public sealed class AgentStore(NpgsqlDataSource dataSource, IOptions<AgentOption
             agents.Add(new AgentView(
                 reader.GetString(0), reader.GetString(1), reader.GetString(2), status, reader.GetFieldValue<DateTimeOffset>(3), lastSeen,
                 report?.LiveReleaseId, report?.LiveGeneration ?? 0, report?.Held.Select(h => h.ReleaseId).ToList() ?? [],
-                report?.Staging, report?.LastError, report?.RedisDataLost ?? false, reader.GetNullable<double>(6)));
+                report?.Staging, report?.LastError, report?.RedisDataLost ?? false, reader.GetNullable<double>(6))
+            {
+                ClockSkewed = reader.GetNullable<double>(6) is { } offset && Math.Abs(offset) > options.Value.MaxClockSkewMs,
+            });
         }
 
         return agents;

@@ -51,8 +51,11 @@ public static class AgentsApi
     }
 
     private static async Task<Results<NoContent, ProblemHttpResult>> Report(
-        string id, AgentReport report, AgentStore agents, PublicationCoordinator coordinator, CancellationToken cancellationToken)
+        string id, AgentReport report, AgentStore agents, PublicationCoordinator coordinator, HttpContext context, TimeProvider time,
+        CancellationToken cancellationToken)
     {
+        // The agent measures its clock offset NTP-style from this and its request's round trip (scheduled switches).
+        context.Response.Headers[ClockHeaders.ServerTime] = time.GetUtcNow().ToString("O", System.Globalization.CultureInfo.InvariantCulture);
         if (await agents.EnvironmentOfAsync(id, cancellationToken) is not { } environment)
         {
             return Problems.NotFound($"Agent '{id}' is not registered; POST /api/v1/agents/register first.");

@@ -40,10 +40,11 @@ public sealed class DesiredStateBuilder(NpgsqlDataSource dataSource, TierPolicyS
         NpgsqlConnection connection, string environment, int retention, CancellationToken cancellationToken)
     {
         (long Release, string State, long? Generation)? inFlight = null;
+        DateTimeOffset? switchAt = null;
         var history = new List<(long Release, string State, long? Generation)>();
         await using (var command = connection.Command(
             """
-            SELECT release_id, state, generation FROM publications
+            SELECT release_id, state, generation, switch_at FROM publications
             WHERE environment = @env AND state IN ('Staging', 'Staged', 'Switching', 'Live', 'Partial', 'Superseded')
             ORDER BY id DESC LIMIT @limit
             """, ("env", environment), ("limit", 20 + retention * 4)))
@@ -54,7 +55,11 @@ public sealed class DesiredStateBuilder(NpgsqlDataSource dataSource, TierPolicyS
                 var row = (reader.GetInt64(0), reader.GetString(1), reader.GetNullable<long>(2));
                 if (PublicationStates.IsInFlight(row.Item2))
                 {
-                    inFlight ??= row;
+                    if (inFlight is null)
+                    {
+                        inFlight = row;
+                        switchAt = reader.GetNullable<DateTimeOffset>(3);
+                    }
                 }
                 else
                 {
@@ -66,7 +71,8 @@ public sealed class DesiredStateBuilder(NpgsqlDataSource dataSource, TierPolicyS
         SwitchOrder? live = null;
         if (inFlight is { State: PublicationStates.Switching, Generation: { } switching })
         {
-            live = new SwitchOrder(inFlight.Value.Release, switching);
+            // An armed scheduled activation carries its instant; agents switch from their own clocks (docs/schedules.md).
+            live = new SwitchOrder(inFlight.Value.Release, switching, switchAt);
         }
         else if (history.FirstOrDefault(h => h.State is PublicationStates.Live or PublicationStates.Partial) is { Generation: { } generation } current)
         {
@@ -129,6 +135,11 @@ public sealed class DesiredStateBuilder(NpgsqlDataSource dataSource, TierPolicyS
     private static string ETagOf(IEnumerable<long> hold, SwitchOrder? live, int retention)
     {
         var text = $"{string.Join(',', hold)}|{live?.ReleaseId}:{live?.Generation}|{retention}";
+        if (live?.SwitchAt is { } at)
+        {
+            text += $"|{at.UtcTicks}";
+        }
+
         return Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(text)))[..16];
     }
 }

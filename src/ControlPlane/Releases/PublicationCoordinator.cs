@@ -38,11 +38,13 @@ public sealed partial class PublicationCoordinator(
 {
     internal static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
 
-    public Task<PublishOutcome> StartAsync(long releaseId, string kind, string actor, CancellationToken cancellationToken) =>
-        StartAsync(releaseId, kind, new PublishAuthority(actor), cancellationToken);
+    public Task<PublishOutcome> StartAsync(
+        long releaseId, string kind, string actor, CancellationToken cancellationToken, ScheduledStart? scheduled = null) =>
+        StartAsync(releaseId, kind, new PublishAuthority(actor), cancellationToken, scheduled);
 
     /// <summary>Starts a publication unless a pin or the approval policy stands in the way (Governance/PublishGate.cs).</summary>
-    public async Task<PublishOutcome> StartAsync(long releaseId, string kind, PublishAuthority authority, CancellationToken cancellationToken)
+    public async Task<PublishOutcome> StartAsync(
+        long releaseId, string kind, PublishAuthority authority, CancellationToken cancellationToken, ScheduledStart? scheduled = null)
     {
         var actor = authority.Actor;
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
@@ -84,11 +86,13 @@ public sealed partial class PublicationCoordinator(
         var participants = await ParticipantsAsync(connection, release.Environment, now, cancellationToken);
         var publicationId = await connection.ScalarAsync<long>(
             """
-            INSERT INTO publications (environment, release_id, kind, state, previous_release_id, requested_at, requested_by, stage_deadline_at)
-            VALUES (@env, @release, @kind, 'Staging', @previous, @now, @actor, @deadline) RETURNING id
+            INSERT INTO publications (environment, release_id, kind, state, previous_release_id, requested_at, requested_by, stage_deadline_at,
+                                      schedule_id, switch_at)
+            VALUES (@env, @release, @kind, 'Staging', @previous, @now, @actor, @deadline, @schedule, @switchAt) RETURNING id
             """, cancellationToken,
             ("env", release.Environment), ("release", releaseId), ("kind", kind), ("previous", previousLive), ("now", now), ("actor", actor),
-            ("deadline", now + publishOptions.Value.StageTimeout));
+            ("deadline", scheduled?.StageDeadline ?? now + publishOptions.Value.StageTimeout), ("schedule", scheduled?.ScheduleId),
+            ("switchAt", scheduled?.SwitchAt));
         foreach (var (agentId, report) in participants)
         {
             var phase = PhaseOf(report, releaseId, generation: null);
@@ -165,7 +169,7 @@ public sealed partial class PublicationCoordinator(
         await connection.ExecuteAsync(
             "UPDATE agents SET report = @report::jsonb, last_seen_at = @now, clock_offset_ms = @offset WHERE id = @id",
             cancellationToken, ("report", JsonSerializer.Serialize(report, Json)), ("now", now),
-            ("offset", (report.SentAt - now).TotalMilliseconds), ("id", agentId));
+            ("offset", report.ClockOffsetMs ?? (report.SentAt - now).TotalMilliseconds), ("id", agentId));
         foreach (var (id, releaseId, generation) in publications)
         {
             var phase = PhaseOf(report, releaseId, generation);
@@ -258,6 +262,12 @@ public sealed partial class PublicationCoordinator(
 
         if (state is PublicationStates.Staging or PublicationStates.Staged)
         {
+            if (agents.All(a => a.Phase is AgentPhases.Staged or AgentPhases.Switched)
+                && await PassScheduledBarrierAsync(connection, publicationId, state, agents.Select(a => a.Id).ToList(), now, cancellationToken) is { } held)
+            {
+                return held;
+            }
+
             if (agents.All(a => a.Phase is AgentPhases.Staged or AgentPhases.Switched))
             {
                 // The barrier: a new fencing generation, and the order to switch.

@@ -4,6 +4,7 @@ using ControlPlane.Environments;
 using ControlPlane.Governance;
 using ControlPlane.Identity;
 using ControlPlane.Infrastructure;
+using ControlPlane.Scheduling;
 using Microsoft.AspNetCore.Http.HttpResults;
 
 namespace ControlPlane.Releases;
@@ -100,12 +101,21 @@ public static class ReleasesApi
         await releases.PublicationAsync(id, cancellationToken) is { } publication ? TypedResults.Ok(publication) : Problems.NotFound($"There is no publication {id}.");
 
     private static async Task<Results<Accepted<PublicationInfo>, ProblemHttpResult>> Publish(
-        long id, PublishRequest? request, HttpContext context, PublicationCoordinator coordinator, CancellationToken cancellationToken)
+        long id, PublishRequest? request, bool? overrideSchedule, HttpContext context, PublicationCoordinator coordinator, ReleaseStore releases,
+        ScheduleCommands schedules, CancellationToken cancellationToken)
     {
         var emergency = request?.Emergency ?? false;
         if (FreeText.Problem("reason", request?.Reason, required: emergency) is { } bad)
         {
             return bad;
+        }
+
+        // A schedule holding the environment asks for confirmation (overrideSchedule) and records the override.
+        if (await releases.GetAsync(id, cancellationToken) is { } release
+            && await SchedulesApi.GuardManualAsync(schedules, release.Environment, overrideSchedule ?? request?.OverrideSchedule,
+                $"publish of release {id}", DatasetsApi.Actor(context), cancellationToken) is { } held)
+        {
+            return held;
         }
 
         var authority = new PublishAuthority(DatasetsApi.Actor(context), Identity.Actor.RoleOf(context), emergency, request?.Reason);
