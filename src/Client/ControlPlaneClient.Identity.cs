@@ -4,6 +4,13 @@ namespace ControlPlane.Client;
 
 public sealed partial class ControlPlaneClient
 {
+    /// <summary>
+    /// POST /api/v1/auth/login: a person's name and password give a short-lived bearer token of that user's role
+    /// (the admin UI signs in with it; 401 when the name or password is wrong).
+    /// </summary>
+    public async Task<LoginResult> LoginAsync(string username, string password, CancellationToken cancellationToken = default) =>
+        (await SendAsync<LoginResult>(Request(HttpMethod.Post, "api/v1/auth/login", Json(new { username, password })), cancellationToken)).Body;
+
     /// <summary>GET /api/v1/auth/me: who the client's token acts as, and its role.</summary>
     public async Task<WhoAmI> WhoAmIAsync(CancellationToken cancellationToken = default) =>
         (await SendAsync<WhoAmI>(Request(HttpMethod.Get, "api/v1/auth/me"), cancellationToken)).Body;

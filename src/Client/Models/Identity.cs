@@ -14,6 +14,9 @@ public static class TokenRoles
     public const string Agent = "agent";
 }
 
+/// <summary>A short-lived bearer token for a user, its role and when it expires.</summary>
+public sealed record LoginResult(string Token, string Username, string Role, DateTimeOffset ExpiresAt);
+
 /// <summary>Who the presented token acts as.</summary>
 public sealed record WhoAmI(string Name, string Role, string? AgentId);
 
