@@ -8,7 +8,14 @@ public sealed record ReleaseInfo(long Id, string Environment, IReadOnlyDictionar
 public sealed record CreateReleaseRequest(string Environment, IReadOnlyDictionary<string, int> Versions, string? Note = null);
 
 /// <summary>A release with the state of its latest publication (<see cref="PublicationStates.Pending"/> when never published).</summary>
-public sealed record ReleaseView(ReleaseInfo Release, string State, PublicationInfo? Publication);
+public sealed record ReleaseView(ReleaseInfo Release, string State, PublicationInfo? Publication)
+{
+    /// <summary>Approvals given and needed, and the guardrail warnings to acknowledge.</summary>
+    public ApprovalState? Approval { get; init; }
+
+    /// <summary>Not live, and a publish would be refused until the approvals (and acknowledgements) are complete.</summary>
+    public bool WaitingForApproval { get; init; }
+}
 
 /// <summary>A run that makes a release live (kind "publish" or "rollback").</summary>
 public sealed record PublicationInfo(
@@ -42,8 +49,13 @@ public sealed record PublicationInfo(
     public DateTimeOffset? HoldUntil { get; init; }
 }
 
-/// <summary>The optional body of publish: groups wave by wave, or a canary share first; holdSeconds promotes automatically.</summary>
-public sealed record PublishRequest(IReadOnlyList<IReadOnlyList<string>>? Waves = null, int? CanaryPercent = null, int? HoldSeconds = null);
+/// <summary>
+/// The optional body of publish: groups wave by wave, or a canary share first (holdSeconds promotes automatically);
+/// an emergency publish skips approvals (the policy's emergency role, with a reason).
+/// </summary>
+public sealed record PublishRequest(
+    IReadOnlyList<IReadOnlyList<string>>? Waves = null, int? CanaryPercent = null, int? HoldSeconds = null,
+    bool? Emergency = null, string? Reason = null);
 
 public sealed record WaveInfo(
     int Wave, IReadOnlyList<string>? Groups, IReadOnlyList<string> Agents, string State, long? Generation,
