@@ -20,6 +20,18 @@ public sealed partial class ControlPlaneClient
     public async Task<PublicationInfo> PublishAsync(long releaseId, CancellationToken cancellationToken = default) =>
         (await SendAsync<PublicationInfo>(Request(HttpMethod.Post, $"api/v1/releases/{releaseId}/publish"), cancellationToken)).Body;
 
+    /// <summary>POST /api/v1/releases/{id}/publish with a wave plan (waves or canaryPercent, holdSeconds).</summary>
+    public async Task<PublicationInfo> PublishAsync(long releaseId, PublishRequest request, CancellationToken cancellationToken = default) =>
+        (await SendAsync<PublicationInfo>(Request(HttpMethod.Post, $"api/v1/releases/{releaseId}/publish", Json(request)), cancellationToken)).Body;
+
+    /// <summary>POST /api/v1/releases/{id}/promote: starts the next wave of a Holding publication (409 otherwise).</summary>
+    public async Task<PublicationInfo> PromoteAsync(long releaseId, CancellationToken cancellationToken = default) =>
+        (await SendAsync<PublicationInfo>(Request(HttpMethod.Post, $"api/v1/releases/{releaseId}/promote"), cancellationToken)).Body;
+
+    /// <summary>POST /api/v1/releases/{id}/abort: waves already live go back to the release live before; the rest are cancelled.</summary>
+    public async Task<PublicationInfo> AbortAsync(long releaseId, string? reason = null, CancellationToken cancellationToken = default) =>
+        (await SendAsync<PublicationInfo>(Request(HttpMethod.Post, $"api/v1/releases/{releaseId}/abort", Json(new { reason })), cancellationToken)).Body;
+
     /// <summary>GET /api/v1/publications/{id}.</summary>
     public async Task<PublicationInfo> GetPublicationAsync(long id, CancellationToken cancellationToken = default) =>
         (await SendAsync<PublicationInfo>(Request(HttpMethod.Get, $"api/v1/publications/{id}"), cancellationToken)).Body;

@@ -9,6 +9,8 @@ using ControlPlane.Infrastructure;
 using ControlPlane.Releases;
 using ControlPlane.Scheduling;
 using ControlPlane.Tiers;
+using ControlPlane.Waves;
+using ControlPlane.Webhooks;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Options;
 using Npgsql;
@@ -62,6 +64,7 @@ public static class Extensions
         services.AddSingleton<DesiredStateBuilder>();
         services.AddSingleton<DesiredStateSignal>();
         services.AddTiers();
+        services.AddWebhooks();
 
         services.AddProblemDetails();
         services.AddExceptionHandler<ProblemExceptionHandler>();
@@ -111,6 +114,8 @@ public static class Extensions
         app.MapSchedulesApi();
         app.MapGovernanceApi();
         app.MapTiersApi();
+        app.MapWavesApi();
+        app.MapWebhooksApi();
         return app;
     }
 }

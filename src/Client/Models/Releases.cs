@@ -29,7 +29,26 @@ public sealed record PublicationInfo(
     IReadOnlyList<PublicationAgent> Agents)
 {
     public bool IsInFlight => PublicationStates.IsInFlight(State);
+
+    /// <summary>Of a publication in waves: each wave with its agents, state and timings; null when all agents go at once.</summary>
+    public IReadOnlyList<WaveInfo>? Waves { get; init; }
+
+    public int? CurrentWave { get; init; }
+
+    public int? CanaryPercent { get; init; }
+
+    public int? HoldSeconds { get; init; }
+
+    public DateTimeOffset? HoldUntil { get; init; }
 }
+
+/// <summary>The optional body of publish: groups wave by wave, or a canary share first; holdSeconds promotes automatically.</summary>
+public sealed record PublishRequest(IReadOnlyList<IReadOnlyList<string>>? Waves = null, int? CanaryPercent = null, int? HoldSeconds = null);
+
+public sealed record WaveInfo(
+    int Wave, IReadOnlyList<string>? Groups, IReadOnlyList<string> Agents, string State, long? Generation,
+    DateTimeOffset? StartedAt, string? StartedBy, DateTimeOffset? StagedAt, DateTimeOffset? LiveAt, DateTimeOffset? EndedAt,
+    double? StagingSeconds, double? SwitchingSeconds);
 
 public sealed record PublicationAgent(
     string AgentId, string Group, string Phase, long RecordsStaged, long RecordsTotal, long Bytes,
@@ -51,7 +70,13 @@ public static class PublicationStates
     public const string Superseded = "Superseded";
     public const string Partial = "Partial";
 
-    public static bool IsInFlight(string state) => state is Staging or Staged or Switching;
+    /// <summary>A wave is live and the next waits for promote (or its hold time).</summary>
+    public const string Holding = "Holding";
+
+    /// <summary>The waves already live switch back to the release live before.</summary>
+    public const string Aborting = "Aborting";
+
+    public static bool IsInFlight(string state) => state is Staging or Staged or Switching or Holding or Aborting;
 }
 
 /// <summary>Phases of one agent within a publication.</summary>

@@ -117,7 +117,7 @@ public sealed class AgentStore(NpgsqlDataSource dataSource, IOptions<AgentOption
         await connection.ExecuteAsync(
             """
             DELETE FROM publication_agents WHERE agent_id = @id
-              AND publication_id IN (SELECT id FROM publications WHERE state IN ('Staging', 'Staged', 'Switching', 'Partial'))
+              AND publication_id IN (SELECT id FROM publications WHERE state IN ('Staging', 'Staged', 'Switching', 'Holding', 'Aborting', 'Partial'))
             """, cancellationToken, ("id", agentId));
         var removed = await connection.ExecuteAsync(
             "UPDATE agents SET last_seen_at = '-infinity' WHERE id = @id", cancellationToken, ("id", agentId)) > 0;

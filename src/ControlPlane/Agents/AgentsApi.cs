@@ -83,7 +83,7 @@ public static class AgentsApi
 
         // Take the wake-up before reading, so a change committed in between is not missed.
         var changed = signal.Next(environment);
-        var state = await builder.BuildAsync(environment, cancellationToken);
+        var state = await builder.BuildAsync(environment, id, cancellationToken);
         if (state.ETag != known || wait == TimeSpan.Zero)
         {
             return TypedResults.Ok(state);
@@ -102,7 +102,7 @@ public static class AgentsApi
             }
 
             changed = signal.Next(environment);
-            state = await builder.BuildAsync(environment, cancellationToken);
+            state = await builder.BuildAsync(environment, id, cancellationToken);
             if (state.ETag != known)
             {
                 return TypedResults.Ok(state);

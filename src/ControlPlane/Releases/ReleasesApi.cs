@@ -19,7 +19,7 @@ public static class ReleasesApi
         group.MapGet("/{id:long}", Get).RequireAuthorization(Policies.Viewer);
         group.MapPost("/{id:long}/publish", Publish)
             .RequireAuthorization(Policies.Operator)
-            .WithSummary("Start making the release live: agents stage it, then all switch at once.");
+            .WithSummary("Start making the release live: agents stage it, then all switch at once, or wave by wave (body: waves or canaryPercent, holdSeconds).");
         app.MapGet("/api/v1/publications/{id:long}", GetPublication).WithTags("Releases").RequireAuthorization(Policies.Viewer);
         return app;
     }
@@ -119,7 +119,7 @@ public static class ReleasesApi
         }
 
         var authority = new PublishAuthority(DatasetsApi.Actor(context), Identity.Actor.RoleOf(context), emergency, request?.Reason);
-        return ToResult(await coordinator.StartAsync(id, "publish", authority, cancellationToken));
+        return ToResult(await coordinator.StartAsync(id, "publish", authority, cancellationToken, waves: request?.ToWaveRequest()));
     }
 
     /// <summary>The answer to a publish or rollback request.</summary>
@@ -128,6 +128,7 @@ public static class ReleasesApi
         PublishOutcome.Started started => TypedResults.Accepted($"/api/v1/publications/{started.Publication.Id}", started.Publication),
         PublishOutcome.NotFound notFound => Problems.NotFound(notFound.Detail),
         PublishOutcome.Conflict conflict => Problems.Conflict(conflict.Detail),
+        PublishOutcome.Invalid invalid => Problems.BadParameter(invalid.Field, invalid.Detail),
         PublishOutcome.Refused refused => Problems.Of(refused.Status, refused.Title, refused.Detail, refused.Extensions),
         _ => throw new InvalidOperationException("Unknown publish outcome."),
     };
