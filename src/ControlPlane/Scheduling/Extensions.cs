@@ -35,7 +35,6 @@ public static class SchedulingExtensions
                 // A trigger planned by another instance is picked up within a second, not the default 30 s.
                 scheduler.IdleWaitTime = TimeSpan.FromSeconds(1);
             });
-            quartz.AddJob<ScheduleStepJob>(job => job.WithIdentity(QuartzScheduleTriggers.Job).StoreDurably());
             quartz.UsePersistentStore(store =>
             {
                 store.UsePostgres(source =>
@@ -45,6 +44,9 @@ public static class SchedulingExtensions
                 });
                 store.UseSystemTextJsonSerializer();
                 store.UseClustering(cluster => cluster.CheckinInterval = TimeSpan.FromSeconds(5));
+                // migrations/0006 owns Quartz's tables. Quartz's own schema check would also need PostgreSQL at
+                // start, and the control plane must start (and answer 503) while PostgreSQL is down.
+                store.ConfigureStore(options => options.SchemaProvisioning = SchemaProvisioning.None);
             });
         });
         builder.AddQuartzHostedService(hosted => hosted.WaitForJobsToComplete = true);

@@ -31,6 +31,8 @@ public sealed class QuartzScheduleTriggers(ISchedulerFactory schedulers, IOption
         }
 
         var scheduler = await schedulers.GetScheduler(cancellationToken);
+        // The job is stored here rather than at start, so the control plane starts while PostgreSQL is down.
+        await scheduler.AddJob(JobBuilder.Create<ScheduleStepJob>().WithIdentity(Job).StoreDurably().Build(), AddJobOptions.Replacing, cancellationToken);
         await RemoveAsync(scheduler, schedule.Id, cancellationToken);
         foreach (var step in Enum.GetValues<ScheduleStep>())
         {
