@@ -27,6 +27,7 @@ public static class Extensions
         services.AddSingleton<AgentStatus>();
         services.AddSingleton<AgentReporter>();
         services.AddHostedService<AgentLoop>();
+        services.AddHostedService<ChangeFeed>();
         return services;
     }
 }

@@ -3,6 +3,7 @@ using ControlPlane.Agents;
 using ControlPlane.Datasets;
 using ControlPlane.Environments;
 using ControlPlane.Infrastructure;
+using ControlPlane.LiveChanges;
 using ControlPlane.Releases;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Options;
@@ -53,6 +54,7 @@ public static class Extensions
         services.AddSingleton<PublicationCoordinator>();
         services.AddSingleton<DesiredStateBuilder>();
         services.AddSingleton<DesiredStateSignal>();
+        services.AddLiveChanges();
 
         services.AddProblemDetails();
         services.AddExceptionHandler<ProblemExceptionHandler>();
@@ -84,6 +86,7 @@ public static class Extensions
         app.MapEnvironmentsApi();
         app.MapAgentsApi();
         app.MapReleasesApi();
+        app.MapLiveChangesApi();
         return app;
     }
 }

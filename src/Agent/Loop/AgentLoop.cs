@@ -194,7 +194,9 @@ public sealed partial class AgentLoop(
                 ?? throw new InvalidOperationException($"Release {order.ReleaseId} is to go live but is not held here.");
             var manifest = desired.Hold.First(m => m.ReleaseId == order.ReleaseId);
             var versions = manifest.Datasets.ToDictionary(d => d.Key, d => d.Value.Version, StringComparer.Ordinal);
-            var stored = await store.SwitchAsync(new LivePointer(order.ReleaseId, order.Generation, release.Layers, versions, time.GetUtcNow()));
+            // The watermarks tell readers which live changes the release shows (README, "Live changes").
+            var watermarks = manifest.Datasets.ToDictionary(d => d.Key, d => d.Value.ChangeWatermark, StringComparer.Ordinal);
+            var stored = await store.SwitchAsync(new LivePointer(order.ReleaseId, order.Generation, release.Layers, versions, time.GetUtcNow(), watermarks));
             LogSwitched(order.ReleaseId, order.Generation, stored);
             pointer = await store.GetPointerAsync();
         }

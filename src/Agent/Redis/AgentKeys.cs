@@ -17,6 +17,9 @@ public static class AgentKeys
     /// <summary>"cp:{env}:{dataset}:": record keys are this and "{SKU}" (<see cref="RedisLayout.RecordKey"/>), for scripts that build them.</summary>
     public static string RecordPrefix(string environment, string dataset) => RedisLayout.RecordKey(environment, dataset, "")[..^2];
 
+    /// <summary>HASH dataset -> last applied sequence number of its live change log; "dataset:count" -> changes applied in all.</summary>
+    public static string AppliedChanges(string environment) => $"cp:{environment}:agent:changes";
+
     /// <summary>The field of a layer in the layers and retiring hashes.</summary>
     public static string LayerField(string dataset, int layer) => $"{dataset}:{layer}";
 }

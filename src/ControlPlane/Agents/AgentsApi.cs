@@ -2,6 +2,7 @@ using System.Security.Cryptography;
 using System.Text;
 using ControlPlane.Datasets;
 using ControlPlane.Infrastructure;
+using ControlPlane.LiveChanges;
 using ControlPlane.Releases;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Options;
@@ -18,6 +19,7 @@ public static class AgentsApi
         agentOnly.MapPost("/{id}/report", Report);
         agentOnly.MapGet("/{id}/desired", Desired)
             .WithSummary("Long poll: answers when the desired state differs from `known`, else after the wait.");
+        agentOnly.MapLiveChangeFeed();
         group.MapGet("/", List);
         group.MapDelete("/{id}", Remove);
         return group;
