@@ -60,7 +60,7 @@ public sealed partial class ChangeBatchService(NpgsqlDataSource dataSource, Time
                     continue;
                 }
 
-                var (available, warehouse) = StockRecord.Read(current);
+                var (available, warehouse) = StockJson.Read(current);
                 var after = available + change.Delta!.Value;
                 if (after < 0 && !allowOversell)
                 {
@@ -69,7 +69,7 @@ public sealed partial class ChangeBatchService(NpgsqlDataSource dataSource, Time
                     continue;
                 }
 
-                data = StockRecord.Write(change.Sku, after, warehouse);
+                data = StockJson.Write(change.Sku, after, warehouse);
             }
             else
             {
@@ -174,7 +174,7 @@ public sealed partial class ChangeBatchService(NpgsqlDataSource dataSource, Time
 }
 
 /// <summary>The stock record in canonical form (README, "Canonical form"), as an adjustment reads and rewrites it.</summary>
-internal static class StockRecord
+internal static class StockJson
 {
     public static (long Available, string? Warehouse) Read(string canonical)
     {

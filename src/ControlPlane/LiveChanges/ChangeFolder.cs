@@ -88,12 +88,12 @@ public sealed partial class ChangeFolder(
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
         var pruned = await connection.ExecuteAsync(
             """
-            DELETE FROM changes c WHERE c.dataset_id = @dataset AND c.folded_into IS NOT NULL AND c.accepted_at < @cutoff
+            DELETE FROM changes c WHERE c.dataset_id = @dataset AND c.folded_into IS NOT NULL AND c.accepted_at <= @cutoff
               AND EXISTS (SELECT 1 FROM changes n WHERE n.dataset_id = c.dataset_id AND n.sku = c.sku AND n.seq > c.seq)
             """, cancellationToken, ("dataset", dataset.Id), ("cutoff", cutoff));
         await connection.ExecuteAsync(
             """
-            DELETE FROM change_batches b WHERE b.dataset_id = @dataset AND b.accepted_at < @cutoff
+            DELETE FROM change_batches b WHERE b.dataset_id = @dataset AND b.accepted_at <= @cutoff
               AND NOT EXISTS (SELECT 1 FROM changes c WHERE c.batch_id = b.id)
             """, cancellationToken, ("dataset", dataset.Id), ("cutoff", cutoff));
         if (pruned > 0)

@@ -19,7 +19,11 @@ public sealed record VersionDto(
     DateTimeOffset CreatedAt,
     string CreatedBy,
     string? Note,
-    List<WarningDto> Warnings);
+    List<WarningDto> Warnings)
+{
+    /// <summary>The last live change the version includes (README, "Live changes").</summary>
+    public long ChangeWatermark { get; init; }
+}
 
 public sealed record VersionPageDto(List<VersionDto> Items, int? NextBefore);
 
