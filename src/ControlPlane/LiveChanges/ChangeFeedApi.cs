@@ -43,7 +43,6 @@ public static class ChangeFeedApi
         }
 
         var position = after ?? 0;
-        await queries.RecordPositionAsync(id, definition, position, cancellationToken);
         var size = limit ?? maxPage;
         var longPoll = agentOptions.Value.LongPollSeconds;
         var wait = TimeSpan.FromSeconds(Math.Clamp(waitSeconds ?? longPoll, 0, longPoll));
@@ -51,6 +50,7 @@ public static class ChangeFeedApi
         // Take the wake-up before reading, so a batch committed in between is not missed.
         var next = signal.Next(definition.Name);
         var (lastSeq, changes) = await queries.PageAsync(definition, position, size, cancellationToken);
+        await queries.RecordPositionAsync(id, definition, position, caughtUp: changes.Count == 0, cancellationToken);
         if (changes.Count > 0 || wait == TimeSpan.Zero)
         {
             return TypedResults.Ok(new LiveChangePage(definition.Name, position, lastSeq, changes));

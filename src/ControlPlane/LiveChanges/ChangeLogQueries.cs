@@ -74,9 +74,24 @@ public sealed class ChangeLogQueries(NpgsqlDataSource dataSource, TimeProvider t
         return (lastSeq, changes);
     }
 
-    /// <summary>Records what an agent has applied of a dataset's log (the position it pulls after).</summary>
-    public async Task RecordPositionAsync(string agentId, DatasetDefinition dataset, long applied, CancellationToken cancellationToken)
+    // Positions arrive with every pull, many a second under load; the views need them to the second, not to the pull.
+    private static readonly TimeSpan PositionInterval = TimeSpan.FromSeconds(1);
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<(string Agent, short Dataset), (long Applied, DateTimeOffset At)> _recorded = new();
+
+    /// <summary>
+    /// Records what an agent has applied of a dataset's log (the position it pulls after): at most once a second per agent and
+    /// dataset while it is catching up, and always (<paramref name="caughtUp"/>) when it has everything, so an idle view is exact.
+    /// </summary>
+    public async Task RecordPositionAsync(string agentId, DatasetDefinition dataset, long applied, bool caughtUp, CancellationToken cancellationToken)
     {
+        var now = time.GetUtcNow();
+        var key = (agentId, dataset.Id);
+        if (_recorded.TryGetValue(key, out var last) && (last.Applied == applied || (!caughtUp && now - last.At < PositionInterval)))
+        {
+            return;
+        }
+
+        _recorded[key] = (applied, now);
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
         await connection.ExecuteAsync(
             """
