@@ -26,7 +26,8 @@ CREATE TABLE change_batches (
     accepted_by     text        NOT NULL,
     answer          jsonb       NOT NULL
 );
-CREATE UNIQUE INDEX change_batches_idempotency ON change_batches (dataset_id, idempotency_key) WHERE idempotency_key IS NOT NULL;
+-- A key is the caller's: two callers may pick the same one without meeting.
+CREATE UNIQUE INDEX change_batches_idempotency ON change_batches (dataset_id, accepted_by, idempotency_key) WHERE idempotency_key IS NOT NULL;
 
 -- The change log. `data` is the record after the change (canonical JSON), NULL for a deletion: an adjust is resolved
 -- against the dataset's head when accepted, so agents only ever write absolute values.
@@ -45,6 +46,7 @@ CREATE TABLE changes (
 );
 CREATE INDEX changes_by_sku ON changes (dataset_id, sku, seq DESC);
 CREATE INDEX changes_unfolded ON changes (dataset_id, seq) WHERE folded_into IS NULL;
+CREATE INDEX changes_by_batch ON changes (batch_id);
 
 -- What each agent has applied, as it says with every pull (the `after` of its request).
 CREATE TABLE agent_change_positions (

@@ -91,3 +91,39 @@ wait_http() {
   done
   return 1
 }
+
+# An S3-compatible server for the cold tier's tests (npm package s3rver, installed under .data/tools).
+S3RVER_VERSION="3.7.1"
+S3RVER="$(pwd)/.data/tools/node_modules/s3rver/bin/s3rver.js"
+
+ensure_s3rver() {
+  command -v node >/dev/null && command -v npm >/dev/null || apt_install nodejs npm
+  if [ ! -f "$S3RVER" ] || ! grep -q "\"version\": \"$S3RVER_VERSION\"" "$(dirname "$S3RVER")/../package.json"; then
+    log "installing s3rver $S3RVER_VERSION (npm)"
+    npm install --prefix .data/tools --no-audit --no-fund --loglevel=error "s3rver@$S3RVER_VERSION" >/dev/null
+  fi
+}
+
+# start_s3rver DIR PORT: runs in the background; its pid goes to DIR/s3rver.pid.
+start_s3rver() {
+  local dir="$1" port="$2"
+  stop_s3rver "$dir"
+  mkdir -p "$dir/data"
+  log "starting s3rver on 127.0.0.1:$port"
+  node "$S3RVER" -d "$dir/data" -a 127.0.0.1 -p "$port" --silent >"$dir/s3rver.log" 2>&1 &
+  echo $! >"$dir/s3rver.pid"
+  for _ in $(seq 1 100); do
+    curl -s -o /dev/null "http://127.0.0.1:$port/" && return 0
+    sleep 0.1
+  done
+  cat "$dir/s3rver.log" >&2
+  die "s3rver on port $port did not start"
+}
+
+stop_s3rver() {
+  local pidfile="$1/s3rver.pid"
+  if [ -f "$pidfile" ]; then
+    kill "$(cat "$pidfile")" 2>/dev/null || true
+    rm -f "$pidfile"
+  fi
+}

@@ -33,11 +33,6 @@ public sealed partial class ControlPlaneClient(HttpClient http, ControlPlaneClie
             request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", _options.Token);
         }
 
-        if (!string.IsNullOrEmpty(_options.Actor))
-        {
-            request.Headers.Add("X-Actor", _options.Actor);
-        }
-
         request.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue("application/json"));
         request.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue("application/problem+json"));
         return request;

@@ -1,10 +1,14 @@
 using System.Text.Json.Serialization;
 using ControlPlane.Agents;
+using ControlPlane.Audit;
 using ControlPlane.Datasets;
 using ControlPlane.Environments;
+using ControlPlane.Governance;
+using ControlPlane.Identity;
 using ControlPlane.Infrastructure;
 using ControlPlane.LiveChanges;
 using ControlPlane.Releases;
+using ControlPlane.Tiers;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Options;
 using Npgsql;
@@ -42,6 +46,8 @@ public static class Extensions
         // Hosted services start in this order: the schema first, then what depends on it.
         services.AddHostedService<MigrateOnStartService>();
         services.AddHostedService<EnvironmentSeeder>();
+        services.AddControlPlaneIdentity();
+        services.AddGovernance();
         services.AddHostedService<DesiredStateListener>();
         services.AddHostedService<DeadlineSweeper>();
 
@@ -54,6 +60,7 @@ public static class Extensions
         services.AddSingleton<PublicationCoordinator>();
         services.AddSingleton<DesiredStateBuilder>();
         services.AddSingleton<DesiredStateSignal>();
+        services.AddTiers();
         services.AddLiveChanges();
 
         services.AddProblemDetails();
@@ -65,6 +72,16 @@ public static class Extensions
         services.AddSwaggerGen(swagger =>
         {
             swagger.SwaggerDoc("v1", new() { Title = "Promotion data control plane", Version = "v1" });
+            swagger.AddSecurityDefinition(BearerTokenHandler.SchemeName, new Microsoft.OpenApi.OpenApiSecurityScheme
+            {
+                Type = Microsoft.OpenApi.SecuritySchemeType.Http,
+                Scheme = "bearer",
+                Description = "An API token (POST /api/v1/tokens) or a UI login token (POST /api/v1/auth/login).",
+            });
+            swagger.AddSecurityRequirement(document => new Microsoft.OpenApi.OpenApiSecurityRequirement
+            {
+                [new Microsoft.OpenApi.OpenApiSecuritySchemeReference(BearerTokenHandler.SchemeName, document)] = [],
+            });
             var xml = Path.Combine(AppContext.BaseDirectory, "ControlPlane.xml");
             if (File.Exists(xml))
             {
@@ -80,12 +97,19 @@ public static class Extensions
         app.UseStatusCodePages();
         app.UseSwagger();
         app.UseSwaggerUI();
-        app.MapHealthChecks("/health/live", new() { Predicate = _ => false });
-        app.MapHealthChecks("/health/ready", new() { Predicate = check => check.Tags.Contains("ready") });
+        // After Swagger, which stays anonymous; the endpoints below each name their policy (Identity/Policies.cs).
+        app.UseAuthentication();
+        app.UseAuthorization();
+        app.UseMiddleware<IdempotencyMiddleware>();
+        app.MapHealthChecks("/health/live", new() { Predicate = _ => false }).AllowAnonymous();
+        app.MapHealthChecks("/health/ready", new() { Predicate = check => check.Tags.Contains("ready") }).AllowAnonymous();
+        app.MapControlPlaneIdentity();
         app.MapDatasetsApi();
         app.MapEnvironmentsApi();
         app.MapAgentsApi();
         app.MapReleasesApi();
+        app.MapGovernanceApi();
+        app.MapTiersApi();
         app.MapLiveChangesApi();
         return app;
     }

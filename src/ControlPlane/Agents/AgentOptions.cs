@@ -6,9 +6,6 @@ public sealed class AgentOptions
 {
     public const string SectionName = "Agents";
 
-    /// <summary>Bearer token agents present. Empty means agents are not authenticated (development only).</summary>
-    public string Token { get; set; } = "";
-
     [Range(1, 3600)]
     public int HeartbeatSeconds { get; set; } = 5;
 

@@ -1,6 +1,4 @@
-using System.Security.Cryptography;
-using System.Text;
-using ControlPlane.Datasets;
+using ControlPlane.Identity;
 using ControlPlane.Infrastructure;
 using ControlPlane.LiveChanges;
 using ControlPlane.Releases;
@@ -14,20 +12,22 @@ public static class AgentsApi
     public static RouteGroupBuilder MapAgentsApi(this IEndpointRouteBuilder app)
     {
         var group = app.MapGroup("/api/v1/agents").WithTags("Agents");
-        var agentOnly = group.MapGroup("").AddEndpointFilter<AgentTokenFilter>();
+        // Only an agent token bound to the agent id of the route (or, for register, of the body).
+        var agentOnly = group.MapGroup("").RequireAuthorization(Policies.Agent);
         agentOnly.MapPost("/register", Register);
         agentOnly.MapPost("/{id}/report", Report);
         agentOnly.MapGet("/{id}/desired", Desired)
             .WithSummary("Long poll: answers when the desired state differs from `known`, else after the wait.");
         agentOnly.MapLiveChangeFeed();
-        group.MapGet("/", List);
-        group.MapDelete("/{id}", Remove);
+        group.MapGet("/", List).RequireAuthorization(Policies.Viewer);
+        group.MapDelete("/{id}", Remove).RequireAuthorization(Policies.Admin);
         return group;
     }
 
     private static async Task<Results<Ok<AgentRegistered>, ProblemHttpResult>> Register(
-        AgentRegistration registration, AgentStore agents, CancellationToken cancellationToken)
+        AgentRegistration registration, HttpContext context, AgentStore agents, CancellationToken cancellationToken)
     {
+
         if (string.IsNullOrWhiteSpace(registration.AgentId) || string.IsNullOrWhiteSpace(registration.Environment) || string.IsNullOrWhiteSpace(registration.Group))
         {
             return Problems.BadParameter("agentId", "agentId, environment and group are required.");
@@ -36,6 +36,12 @@ public static class AgentsApi
         if (!Names.IsAgentId(registration.AgentId))
         {
             return Problems.BadParameter("agentId", "agentId is 1 to 128 letters, digits and . _ : - starting with a letter or digit.");
+        }
+
+        if (!string.Equals(registration.AgentId, context.User.AgentIdOf(), StringComparison.Ordinal))
+        {
+            return Problems.Of(StatusCodes.Status403Forbidden, "Forbidden",
+                $"This agent token is bound to agent '{context.User.AgentIdOf()}'; it cannot register agentId '{registration.AgentId}'.");
         }
 
         return await agents.RegisterAsync(registration, cancellationToken) switch
@@ -109,26 +115,16 @@ public static class AgentsApi
     private static async Task<Ok<IReadOnlyList<AgentView>>> List(string? environment, AgentStore agents, CancellationToken cancellationToken) =>
         TypedResults.Ok(await agents.ListAsync(environment, cancellationToken));
 
-    private static async Task<Results<NoContent, ProblemHttpResult>> Remove(string id, AgentStore agents, CancellationToken cancellationToken) =>
-        await agents.RemoveAsync(id, cancellationToken) ? TypedResults.NoContent() : Problems.NotFound($"Agent '{id}' is not registered.");
-}
-
-/// <summary>Agents present the shared agent token (Agents:Token) as a bearer token; the governance issue brings per-agent tokens.</summary>
-public sealed class AgentTokenFilter(IOptions<AgentOptions> options) : IEndpointFilter
-{
-    public async ValueTask<object?> InvokeAsync(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
+    private static async Task<Results<NoContent, ProblemHttpResult>> Remove(
+        string id, HttpContext context, AgentStore agents, Audit.AuditLog audit, CancellationToken cancellationToken)
     {
-        var expected = options.Value.Token;
-        if (expected.Length > 0)
+        if (!await agents.RemoveAsync(id, cancellationToken))
         {
-            var header = context.HttpContext.Request.Headers.Authorization.ToString();
-            var presented = header.StartsWith("Bearer ", StringComparison.Ordinal) ? header["Bearer ".Length..] : "";
-            if (!CryptographicOperations.FixedTimeEquals(Encoding.UTF8.GetBytes(presented), Encoding.UTF8.GetBytes(expected)))
-            {
-                return Problems.Of(StatusCodes.Status401Unauthorized, "Unauthorized", "A valid agent token is required (Authorization: Bearer ...).");
-            }
+            return Problems.NotFound($"Agent '{id}' is not registered.");
         }
 
-        return await next(context);
+        await audit.AppendAsync(new Audit.AuditEntry(Actor.Of(context), Audit.AuditKinds.AgentRemove, await agents.EnvironmentOfAsync(id, cancellationToken), $"agent:{id}"),
+            cancellationToken);
+        return TypedResults.NoContent();
     }
 }

@@ -4,7 +4,7 @@ using System.Text.Json;
 using ControlPlane.Datasets;
 using ControlPlane.Infrastructure;
 using ControlPlane.Releases;
-using Microsoft.Extensions.Options;
+using ControlPlane.Tiers;
 using Npgsql;
 
 namespace ControlPlane.Agents;
@@ -13,12 +13,32 @@ namespace ControlPlane.Agents;
 /// Computes what the agents of an environment should hold and what should be live: the release in flight,
 /// the live release, and the releases live before it up to the hot retention, newest first.
 /// </summary>
-public sealed class DesiredStateBuilder(NpgsqlDataSource dataSource, IOptions<AgentOptions> options)
+public sealed class DesiredStateBuilder(NpgsqlDataSource dataSource, TierPolicyStore policies)
 {
     public async Task<DesiredState> BuildAsync(string environment, CancellationToken cancellationToken)
     {
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
-        var retention = options.Value.HotRetention;
+
+        // The environment's hot tier policy (Tiers/), or Agents:HotRetention when it has none.
+        var retention = await policies.HotReleasesAsync(connection, environment, cancellationToken);
+        var (hold, live) = await HoldAsync(connection, environment, retention, cancellationToken);
+        var manifests = new List<ReleaseManifest>();
+        foreach (var releaseId in hold)
+        {
+            manifests.Add(await ManifestAsync(connection, releaseId, cancellationToken));
+        }
+
+        var etag = ETagOf(manifests.Select(m => m.ReleaseId), live, retention);
+        return new DesiredState(etag, environment, manifests, live, retention);
+    }
+
+    /// <summary>
+    /// The releases the agents of the environment hold, newest decision first: the one in flight, the live one, and
+    /// up to <paramref name="retention"/> releases that were live before. The tiers' protection reads it too.
+    /// </summary>
+    internal static async Task<(List<long> Hold, SwitchOrder? Live)> HoldAsync(
+        NpgsqlConnection connection, string environment, int retention, CancellationToken cancellationToken)
+    {
         (long Release, string State, long? Generation)? inFlight = null;
         var history = new List<(long Release, string State, long? Generation)>();
         await using (var command = connection.Command(
@@ -80,14 +100,7 @@ public sealed class DesiredStateBuilder(NpgsqlDataSource dataSource, IOptions<Ag
             }
         }
 
-        var manifests = new List<ReleaseManifest>();
-        foreach (var releaseId in hold)
-        {
-            manifests.Add(await ManifestAsync(connection, releaseId, cancellationToken));
-        }
-
-        var etag = ETagOf(manifests.Select(m => m.ReleaseId), live, retention);
-        return new DesiredState(etag, environment, manifests, live, retention);
+        return (hold, live);
     }
 
     internal static async Task<ReleaseManifest> ManifestAsync(NpgsqlConnection connection, long releaseId, CancellationToken cancellationToken)

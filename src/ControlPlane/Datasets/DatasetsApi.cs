@@ -1,4 +1,5 @@
 using System.Globalization;
+using ControlPlane.Identity;
 using ControlPlane.Infrastructure;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.Http.HttpResults;
@@ -15,16 +16,17 @@ public static class DatasetsApi
     public static RouteGroupBuilder MapDatasetsApi(this IEndpointRouteBuilder app)
     {
         var group = app.MapGroup("/api/v1/datasets").WithTags("Datasets");
-        group.MapGet("/", ListDatasets);
+        group.MapGet("/", ListDatasets).RequireAuthorization(Policies.Viewer);
         group.MapPost("/{dataset}/versions", Import)
+            .RequireAuthorization(Policies.Operator)
             .Accepts<string>(RecordReader.NdjsonContentType, RecordReader.CsvContentType)
             .WithSummary("Import a full snapshot (mode=full) or a change set (mode=delta&base=N) as a new version.");
-        group.MapGet("/{dataset}/versions", ListVersions);
-        group.MapGet("/{dataset}/versions/{version:int}", GetVersion);
-        group.MapGet("/{dataset}/versions/{version:int}/records", ListRecords);
-        group.MapGet("/{dataset}/versions/{version:int}/records/{sku}", GetRecord);
-        group.MapGet("/{dataset}/diff", Diff);
-        group.MapChangesApi();
+        group.MapGet("/{dataset}/versions", ListVersions).RequireAuthorization(Policies.Viewer);
+        group.MapGet("/{dataset}/versions/{version:int}", GetVersion).RequireAuthorization(Policies.Viewer);
+        group.MapGet("/{dataset}/versions/{version:int}/records", ListRecords).RequireAuthorization(Policies.Viewer);
+        group.MapGet("/{dataset}/versions/{version:int}/records/{sku}", GetRecord).RequireAuthorization(Policies.Viewer);
+        group.MapGet("/{dataset}/diff", Diff).RequireAuthorization(Policies.Viewer);
+        group.MapChangesApi().RequireAuthorization(Policies.ViewerOrAgent);
         return group;
     }
 
@@ -39,6 +41,7 @@ public static class DatasetsApi
         string dataset,
         HttpContext context,
         ImportService imports,
+        Audit.AuditLog audit,
         IOptions<ImportOptions> options,
         string? mode,
         [Microsoft.AspNetCore.Mvc.FromQuery(Name = "base")] string? baseVersion,
@@ -103,6 +106,13 @@ public static class DatasetsApi
         };
         var body = new LimitedReadStream(context.Request.Body, limit);
         var outcome = await imports.ImportAsync(request, body, context.Request.ContentType, cancellationToken);
+        if (outcome is ImportOutcome.Created made)
+        {
+            // After the import's own transaction; the version is immutable, so the entry describes it exactly.
+            await audit.AppendAsync(new Audit.AuditEntry(made.Version.CreatedBy, Audit.AuditKinds.Import, null,
+                $"{definition.Name}:{made.Version.Version}", note, null, made.Version with { Warnings = [] }), CancellationToken.None);
+        }
+
         return outcome switch
         {
             ImportOutcome.Created created => TypedResults.Created(
@@ -248,8 +258,8 @@ public static class DatasetsApi
         return Uri.UnescapeDataString(path[(path.LastIndexOf('/') + 1)..]);
     }
 
-    internal static string Actor(HttpContext context) =>
-        context.Request.Headers["X-Actor"].FirstOrDefault() is { Length: > 0 and <= 200 } actor ? actor : "anonymous";
+    /// <summary>The authenticated identity making the request (Identity/Actor.cs); the X-Actor header is no longer read.</summary>
+    internal static string Actor(HttpContext context) => Identity.Actor.Of(context);
 
     private static bool TryParseFlag(string? value, out bool flag)
     {

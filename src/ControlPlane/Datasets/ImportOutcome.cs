@@ -31,7 +31,8 @@ public sealed record VersionInfo(
     DateTimeOffset CreatedAt,
     string CreatedBy,
     string? Note,
-    IReadOnlyList<GuardrailWarning> Warnings)
+    IReadOnlyList<GuardrailWarning> Warnings,
+    string Tier = "warm")
 {
     /// <summary>
     /// The last live change (sequence number of the dataset's change log) this version includes; a release shows the

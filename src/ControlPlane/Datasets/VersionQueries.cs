@@ -1,4 +1,5 @@
 using System.Text.Json;
+using ControlPlane.Tiers;
 using Npgsql;
 
 namespace ControlPlane.Datasets;
@@ -24,13 +25,13 @@ public sealed record DiffPage(string Dataset, int From, int To, long Added, long
 /// Reads versions and their records. A record row is visible at version n when
 /// from_version &lt;= n &lt; coalesce(to_version, infinity); every query below applies that rule.
 /// </summary>
-public sealed class VersionQueries(NpgsqlDataSource dataSource)
+public sealed partial class VersionQueries(NpgsqlDataSource dataSource, ColdArchive cold)
 {
     public async Task<VersionPage> ListAsync(DatasetDefinition dataset, int? before, int limit, CancellationToken cancellationToken)
     {
         await using var command = dataSource.CreateCommand(
             $"""
-            SELECT {VersionState.Columns} FROM dataset_versions
+            SELECT {VersionState.Columns}, tier FROM dataset_versions
             WHERE dataset_id = @dataset AND (@before::int IS NULL OR version < @before)
             ORDER BY version DESC LIMIT @limit
             """);
@@ -56,7 +57,7 @@ public sealed class VersionQueries(NpgsqlDataSource dataSource)
     public async Task<VersionInfo?> GetAsync(DatasetDefinition dataset, int version, CancellationToken cancellationToken)
     {
         await using var command = dataSource.CreateCommand(
-            $"SELECT {VersionState.Columns} FROM dataset_versions WHERE dataset_id = @dataset AND version = @version");
+            $"SELECT {VersionState.Columns}, tier FROM dataset_versions WHERE dataset_id = @dataset AND version = @version");
         command.Parameters.AddWithValue("dataset", dataset.Id);
         command.Parameters.AddWithValue("version", version);
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
@@ -77,7 +78,13 @@ public sealed class VersionQueries(NpgsqlDataSource dataSource)
 
     public async Task<RecordPage> RecordsAsync(DatasetDefinition dataset, int version, string? after, int limit, CancellationToken cancellationToken)
     {
-        await using var command = dataSource.CreateCommand(
+        await using var snapshot = await Snapshot.OpenAsync(dataSource, cancellationToken);
+        if (await snapshot.IsColdAsync(dataset, version, cancellationToken))
+        {
+            return await ColdRecordsAsync(dataset, version, after, limit, cancellationToken);
+        }
+
+        await using var command = snapshot.Command(
             $"""
             SELECT sku, data FROM {ImportService.Partition(dataset)}
             WHERE dataset_id = @dataset AND sku > @after
@@ -106,7 +113,14 @@ public sealed class VersionQueries(NpgsqlDataSource dataSource)
 
     public async Task<JsonElement?> RecordAsync(DatasetDefinition dataset, int version, string sku, CancellationToken cancellationToken)
     {
-        await using var command = dataSource.CreateCommand(
+        await using var snapshot = await Snapshot.OpenAsync(dataSource, cancellationToken);
+        if (await snapshot.IsColdAsync(dataset, version, cancellationToken))
+        {
+            var manifest = await cold.ManifestAsync(dataset.Name, version, cancellationToken);
+            return await cold.FindAsync(manifest, sku, cancellationToken) is { } found ? Parse(found) : null;
+        }
+
+        await using var command = snapshot.Command(
             $"""
             SELECT data FROM {ImportService.Partition(dataset)}
             WHERE dataset_id = @dataset AND sku = @sku
@@ -125,6 +139,12 @@ public sealed class VersionQueries(NpgsqlDataSource dataSource)
     public async Task<DiffPage> DiffAsync(
         DatasetDefinition dataset, int from, int to, DiffChange? only, string? after, int limit, CancellationToken cancellationToken)
     {
+        await using var snapshot = await Snapshot.OpenAsync(dataSource, cancellationToken);
+        if (await snapshot.IsColdAsync(dataset, from, cancellationToken) || await snapshot.IsColdAsync(dataset, to, cancellationToken))
+        {
+            return await MergedDiffAsync(snapshot, dataset, from, to, only, after, limit, cancellationToken);
+        }
+
         var reversed = from > to;
         var (low, high) = reversed ? (to, from) : (from, to);
         var partition = ImportService.Partition(dataset);
@@ -140,7 +160,7 @@ public sealed class VersionQueries(NpgsqlDataSource dataSource)
 
         // Rows of one SKU never overlap, so the newest row that began at or before a version is the only
         // candidate for it; it is visible when it had not yet ended. One statement gives counts and a page.
-        await using var command = dataSource.CreateCommand(
+        await using var command = snapshot.Command(
             $"""
             WITH touched AS (
                 SELECT sku FROM {partition} WHERE dataset_id = @dataset AND from_version > 1 AND from_version > @low AND from_version <= @high
@@ -222,6 +242,12 @@ public sealed class VersionQueries(NpgsqlDataSource dataSource)
             return rows;
         }
 
+        await using var snapshot = await Snapshot.OpenAsync(dataSource, cancellationToken);
+        if (await snapshot.IsColdAsync(dataset, version, cancellationToken) || since is { } s && await snapshot.IsColdAsync(dataset, s, cancellationToken))
+        {
+            return await MergedChangesAsync(snapshot, dataset, version, since, after, limit, cancellationToken);
+        }
+
         string sql;
         if (since is null)
         {
@@ -256,7 +282,7 @@ public sealed class VersionQueries(NpgsqlDataSource dataSource)
                 """;
         }
 
-        await using var command = dataSource.CreateCommand(sql);
+        await using var command = snapshot.Command(sql);
         command.Parameters.AddWithValue("dataset", dataset.Id);
         command.Parameters.AddWithValue("version", version);
         command.Parameters.AddWithValue("after", after ?? "");

@@ -43,7 +43,8 @@ internal static class VersionState
         reader.GetFieldValue<DateTimeOffset>(9),
         reader.GetString(10),
         reader.IsDBNull(11) ? null : reader.GetString(11),
-        JsonSerializer.Deserialize<List<GuardrailWarning>>(reader.GetString(12), Json) ?? [])
+        JsonSerializer.Deserialize<List<GuardrailWarning>>(reader.GetString(12), Json) ?? [],
+        reader.FieldCount > 14 ? reader.GetString(14) : "warm")
     {
         ChangeWatermark = reader.GetInt64(13),
     };

@@ -1,30 +1,39 @@
+using ControlPlane.Audit;
 using ControlPlane.Datasets;
+using ControlPlane.Governance;
+using ControlPlane.Identity;
 using ControlPlane.Infrastructure;
 using ControlPlane.Releases;
 using Microsoft.AspNetCore.Http.HttpResults;
 
 namespace ControlPlane.Environments;
 
-public sealed record RollbackRequest(long? ToRelease);
+/// <summary>Body of POST .../rollback; <see cref="Reason"/> goes to the audit log.</summary>
+public sealed record RollbackRequest(long? ToRelease, string? Reason = null);
 
 public static class EnvironmentsApi
 {
     public static RouteGroupBuilder MapEnvironmentsApi(this IEndpointRouteBuilder app)
     {
         var group = app.MapGroup("/api/v1/environments").WithTags("Environments");
-        group.MapGet("/", List);
-        group.MapPost("/", Create);
-        group.MapGet("/{name}", Get);
+        group.MapGet("/", List).RequireAuthorization(Policies.Viewer);
+        group.MapPost("/", Create).RequireAuthorization(Policies.Admin);
+        group.MapGet("/{name}", Get).RequireAuthorization(Policies.Viewer);
         group.MapPost("/{name}/rollback", Rollback)
+            .RequireAuthorization(Policies.Operator)
             .WithSummary("Make the previous live release (or toRelease) live again; a pointer flip when it is still hot on every agent.");
         return group;
     }
 
-    private static async Task<Ok<IReadOnlyList<EnvironmentSummary>>> List(EnvironmentStore environments, CancellationToken cancellationToken) =>
-        TypedResults.Ok(await environments.ListAsync(cancellationToken));
+    private static async Task<Ok<IReadOnlyList<EnvironmentSummary>>> List(EnvironmentStore environments, PinStore pins, CancellationToken cancellationToken)
+    {
+        var active = await pins.AllActiveAsync(cancellationToken);
+        return TypedResults.Ok<IReadOnlyList<EnvironmentSummary>>(
+            [.. (await environments.ListAsync(cancellationToken)).Select(e => e with { Pins = [.. active[e.Name]] })]);
+    }
 
     private static async Task<Results<Created<EnvironmentView>, ProblemHttpResult>> Create(
-        CreateEnvironmentRequest request, EnvironmentStore environments, CancellationToken cancellationToken)
+        CreateEnvironmentRequest request, HttpContext context, EnvironmentStore environments, AuditLog audit, CancellationToken cancellationToken)
     {
         if (request.Name is null || !Names.IsEnvironmentOrGroup(request.Name))
         {
@@ -37,12 +46,18 @@ public static class EnvironmentsApi
             return Problems.BadParameter("groups", $"group '{bad}' is not a valid name (lower-case letters, digits, '-' and '_').");
         }
 
+        var existed = await environments.ViewAsync(request.Name, cancellationToken);
         await environments.EnsureAsync(request.Name, groups, cancellationToken);
+        await audit.AppendAsync(new AuditEntry(Identity.Actor.Of(context), AuditKinds.EnvironmentCreate, request.Name, $"environment:{request.Name}",
+            Before: existed?.Groups.Select(g => g.Name), After: groups), cancellationToken);
         return TypedResults.Created($"/api/v1/environments/{request.Name}", (await environments.ViewAsync(request.Name, cancellationToken))!);
     }
 
-    private static async Task<Results<Ok<EnvironmentView>, ProblemHttpResult>> Get(string name, EnvironmentStore environments, CancellationToken cancellationToken) =>
-        await environments.ViewAsync(name, cancellationToken) is { } view ? TypedResults.Ok(view) : Problems.NotFound($"There is no environment '{name}'.");
+    private static async Task<Results<Ok<EnvironmentView>, ProblemHttpResult>> Get(
+        string name, EnvironmentStore environments, PinStore pins, CancellationToken cancellationToken) =>
+        await environments.ViewAsync(name, cancellationToken) is { } view
+            ? TypedResults.Ok(view with { Pins = await pins.ActiveAsync(name, cancellationToken) })
+            : Problems.NotFound($"There is no environment '{name}'.");
 
     private static async Task<Results<Accepted<PublicationInfo>, ProblemHttpResult>> Rollback(
         string name, RollbackRequest? request, HttpContext context, EnvironmentStore environments, PublicationCoordinator coordinator,
@@ -53,12 +68,12 @@ public static class EnvironmentsApi
             return Problems.NotFound($"There is no environment '{name}'.");
         }
 
-        return await coordinator.RollbackAsync(name, request?.ToRelease, DatasetsApi.Actor(context), cancellationToken) switch
+        if (FreeText.Problem("reason", request?.Reason, required: false) is { } bad)
         {
-            PublishOutcome.Started started => TypedResults.Accepted($"/api/v1/publications/{started.Publication.Id}", started.Publication),
-            PublishOutcome.NotFound notFound => Problems.NotFound(notFound.Detail),
-            PublishOutcome.Conflict conflict => Problems.Conflict(conflict.Detail),
-            _ => throw new InvalidOperationException("Unknown publish outcome."),
-        };
+            return bad;
+        }
+
+        var authority = new PublishAuthority(DatasetsApi.Actor(context), Identity.Actor.RoleOf(context), Reason: request?.Reason);
+        return ReleasesApi.ToResult(await coordinator.RollbackAsync(name, request?.ToRelease, authority, cancellationToken));
     }
 }

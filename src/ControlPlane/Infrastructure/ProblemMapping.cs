@@ -27,11 +27,21 @@ public sealed partial class ProblemExceptionHandler(IProblemDetailsService probl
         }
 
         httpContext.Response.StatusCode = status;
+        var problem = new ProblemDetails { Status = status, Title = title, Detail = detail };
+        if (exception is Tiers.ColdArchiveException damaged)
+        {
+            // Which archive and chunk, so an operator can restore exactly that object.
+            problem.Extensions["dataset"] = damaged.Dataset;
+            problem.Extensions["version"] = damaged.Version;
+            problem.Extensions["chunk"] = damaged.Chunk;
+            problem.Extensions["key"] = damaged.Key;
+        }
+
         return await problems.TryWriteAsync(new ProblemDetailsContext
         {
             HttpContext = httpContext,
             Exception = exception,
-            ProblemDetails = new ProblemDetails { Status = status, Title = title, Detail = detail },
+            ProblemDetails = problem,
         });
     }
 
@@ -40,6 +50,10 @@ public sealed partial class ProblemExceptionHandler(IProblemDetailsService probl
         RequestBodyTooLargeException tooLarge => (StatusCodes.Status413PayloadTooLarge, "Request body too large", tooLarge.Message),
         BadHttpRequestException { StatusCode: StatusCodes.Status413PayloadTooLarge } => (StatusCodes.Status413PayloadTooLarge, "Request body too large", exception.Message),
         BadHttpRequestException bad => (bad.StatusCode, "Bad request", bad.Message),
+        Tiers.ColdArchiveException damaged => (StatusCodes.Status409Conflict, "Cold archive damaged",
+            damaged.Message + " Nothing was read from it; restore the object from a copy or publish another version."),
+        Tiers.ColdStoreUnavailableException => (StatusCodes.Status503ServiceUnavailable, "Cold storage unavailable",
+            "The version is archived in cold storage, which could not be reached; nothing was changed. Retry later."),
         _ when IsDatabaseUnavailable(exception) => (StatusCodes.Status503ServiceUnavailable, "Database unavailable",
             "PostgreSQL could not be reached; nothing was changed. Retry later."),
         _ => (StatusCodes.Status500InternalServerError, "Internal error", "The server failed to handle the request; it was logged."),

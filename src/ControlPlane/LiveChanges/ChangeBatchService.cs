@@ -1,5 +1,6 @@
 using System.Text;
 using System.Text.Json;
+using ControlPlane.Audit;
 using ControlPlane.Datasets;
 using ControlPlane.Infrastructure;
 using Npgsql;
@@ -22,7 +23,7 @@ public abstract record ChangeBatchOutcome
 /// the batch and its answer, before the answer leaves (I3). Batches of one dataset are serialized by the change log lock,
 /// so sequence numbers have no gaps at acceptance and per SKU order is the order of acceptance (README, "Live changes").
 /// </summary>
-public sealed partial class ChangeBatchService(NpgsqlDataSource dataSource, TimeProvider time, ILogger<ChangeBatchService> logger)
+public sealed partial class ChangeBatchService(NpgsqlDataSource dataSource, AuditLog audit, TimeProvider time, ILogger<ChangeBatchService> logger)
 {
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
 
@@ -35,7 +36,7 @@ public sealed partial class ChangeBatchService(NpgsqlDataSource dataSource, Time
         var lastSeq = await ChangeLog.LockAsync(connection, dataset, cancellationToken);
 
         // The key is checked under the lock, so two concurrent requests with one key cannot both apply.
-        if (idempotencyKey is not null && await StoredAnswerAsync(connection, dataset, idempotencyKey, cancellationToken) is { } stored)
+        if (idempotencyKey is not null && await StoredAnswerAsync(connection, dataset, actor, idempotencyKey, cancellationToken) is { } stored)
         {
             return stored.BodySha256 == bodySha256
                 ? new ChangeBatchOutcome.Answered(stored.Answer with { Replayed = true })
@@ -119,6 +120,8 @@ public sealed partial class ChangeBatchService(NpgsqlDataSource dataSource, Time
 
         await connection.ExecuteAsync("UPDATE change_streams SET last_seq = @last WHERE dataset_id = @dataset", cancellationToken,
             ("last", lastSeq), ("dataset", dataset.Id));
+        await audit.AppendAsync(connection, transaction, new AuditEntry(actor, LiveChangesApi.AuditKindChanges, Target: $"{dataset.Name}:batch:{batch}",
+            After: new { answer.Accepted, answer.Rejected, answer.FirstSeq, answer.LastSeq, IdempotencyKey = idempotencyKey }), cancellationToken);
         await ChangeSignal.NotifyAsync(connection, dataset.Name, cancellationToken);
         await transaction.CommitAsync(cancellationToken);
         LogAccepted(dataset.Name, batch, accepted.Count, rejected.Count, answer.FirstSeq!.Value, answer.LastSeq!.Value);
@@ -126,11 +129,11 @@ public sealed partial class ChangeBatchService(NpgsqlDataSource dataSource, Time
     }
 
     private static async Task<(string BodySha256, ChangeBatchAnswer Answer)?> StoredAnswerAsync(
-        NpgsqlConnection connection, DatasetDefinition dataset, string key, CancellationToken cancellationToken)
+        NpgsqlConnection connection, DatasetDefinition dataset, string actor, string key, CancellationToken cancellationToken)
     {
         await using var command = connection.Command(
-            "SELECT body_sha256, answer::text FROM change_batches WHERE dataset_id = @dataset AND idempotency_key = @key",
-            ("dataset", dataset.Id), ("key", key));
+            "SELECT body_sha256, answer::text FROM change_batches WHERE dataset_id = @dataset AND accepted_by = @actor AND idempotency_key = @key",
+            ("dataset", dataset.Id), ("actor", actor), ("key", key));
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         return await reader.ReadAsync(cancellationToken)
             ? (reader.GetString(0), JsonSerializer.Deserialize<ChangeBatchAnswer>(reader.GetString(1), Json)!)

@@ -1,5 +1,7 @@
 using System.Security.Cryptography;
+using ControlPlane.Audit;
 using ControlPlane.Datasets;
+using ControlPlane.Identity;
 using ControlPlane.Infrastructure;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Options;
@@ -12,19 +14,27 @@ namespace ControlPlane.LiveChanges;
 /// </summary>
 public static class LiveChangesApi
 {
-    public const string IdempotencyKeyHeader = "Idempotency-Key";
-    public const int MaxIdempotencyKeyLength = 200;
+    public const string IdempotencyKeyHeader = IdempotencyMiddleware.Header;
+    public const int MaxIdempotencyKeyLength = IdempotencyMiddleware.MaxKeyLength;
+    public const string AuditKindChanges = "dataset.changes";
+    public const string AuditKindFold = "dataset.fold";
+    public const string AuditKindPolicy = "dataset.change-policy";
 
     public static RouteGroupBuilder MapLiveChangesApi(this IEndpointRouteBuilder app)
     {
         var group = app.MapGroup("/api/v1/datasets/{dataset}/changes").WithTags("Live changes");
         group.MapPost("/", Post)
             .Accepts<string>(RecordReader.NdjsonContentType)
-            .WithSummary("Accept a batch of live changes (NDJSON upserts, deletes and, for stock, adjusts); answered line by line.");
-        group.MapGet("/", List).WithSummary("The change log in sequence order (audit); folded changes stay for Changes:KeepFoldedFor.");
-        group.MapGet("/stream", Stream).WithSummary("Last sequence number, policy, and what is not yet folded into a version.");
-        group.MapPut("/policy", SetPolicy).WithSummary("Set the dataset's change policy (allowOversell).");
-        group.MapPost("/fold", Fold).WithSummary("Fold the changes not yet in a version into a new version (kind \"fold\").");
+            .WithSummary("Accept a batch of live changes (NDJSON upserts, deletes and, for stock, adjusts); answered line by line.")
+            .WithMetadata(new HandlesIdempotencyKey())
+            .RequireAuthorization(Policies.Operator);
+        group.MapGet("/", List).RequireAuthorization(Policies.Viewer)
+            .WithSummary("The change log in sequence order (audit); folded changes stay for Changes:KeepFoldedFor.");
+        group.MapGet("/stream", Stream).RequireAuthorization(Policies.Viewer)
+            .WithSummary("Last sequence number, policy, and what is not yet folded into a version.");
+        group.MapPut("/policy", SetPolicy).RequireAuthorization(Policies.Admin).WithSummary("Set the dataset's change policy (allowOversell).");
+        group.MapPost("/fold", Fold).RequireAuthorization(Policies.Operator)
+            .WithSummary("Fold the changes not yet in a version into a new version (kind \"fold\").");
         return group;
     }
 
@@ -43,10 +53,12 @@ public static class LiveChangesApi
                 $"Content-Type '{context.Request.ContentType}' is not supported; send {RecordReader.NdjsonContentType}.");
         }
 
-        var key = context.Request.Headers[IdempotencyKeyHeader].ToString();
-        if (key.Length > MaxIdempotencyKeyLength)
+        var keys = context.Request.Headers[IdempotencyKeyHeader];
+        var key = keys.Count == 1 ? keys[0] ?? "" : "";
+        if (keys.Count > 0 && (key.Length is 0 or > MaxIdempotencyKeyLength || key.Any(c => c is < '!' or > '~')))
         {
-            return Problems.BadParameter(IdempotencyKeyHeader, $"{IdempotencyKeyHeader} is at most {MaxIdempotencyKeyLength} characters.");
+            return Problems.BadParameter(IdempotencyKeyHeader,
+                $"{IdempotencyKeyHeader} is one value of 1 to {MaxIdempotencyKeyLength} printable ASCII characters without spaces.");
         }
 
         var limits = options.Value;
@@ -80,7 +92,7 @@ public static class LiveChangesApi
         switch (outcome)
         {
             case ChangeBatchOutcome.KeyReused reused:
-                return Problems.Of(StatusCodes.Status422UnprocessableEntity, "Idempotency-Key reused", reused.Detail);
+                return Problems.Conflict(reused.Detail);
             case ChangeBatchOutcome.Answered { Answer.Accepted: 0 } none:
                 // Nothing was accepted: the batch as a whole failed, line by line.
                 var status = none.Answer.RejectedLines.All(r => r.Status == StatusCodes.Status409Conflict)
@@ -95,7 +107,7 @@ public static class LiveChangesApi
             case ChangeBatchOutcome.Answered answered:
                 if (answered.Answer.Replayed)
                 {
-                    context.Response.Headers["Idempotent-Replayed"] = "true";
+                    context.Response.Headers[IdempotencyMiddleware.ReplayedHeader] = "true";
                 }
 
                 return TypedResults.Ok(answered.Answer);
@@ -127,26 +139,36 @@ public static class LiveChangesApi
             : Problems.NotFound($"There is no dataset '{dataset}'.");
 
     private static async Task<Results<Ok<ChangeStreamView>, ProblemHttpResult>> SetPolicy(
-        string dataset, ChangePolicy policy, ChangeLogQueries queries, CancellationToken cancellationToken)
+        string dataset, ChangePolicy policy, HttpContext context, ChangeLogQueries queries, AuditLog audit, CancellationToken cancellationToken)
     {
         if (DatasetDefinition.Find(dataset) is not { } definition)
         {
             return Problems.NotFound($"There is no dataset '{dataset}'.");
         }
 
+        var before = await queries.StreamAsync(definition, cancellationToken);
         await queries.SetPolicyAsync(definition, policy, cancellationToken);
+        await audit.AppendAsync(new AuditEntry(DatasetsApi.Actor(context), AuditKindPolicy, Target: $"dataset:{definition.Name}",
+            Before: new ChangePolicy(before.AllowOversell), After: policy), cancellationToken);
         return TypedResults.Ok(await queries.StreamAsync(definition, cancellationToken));
     }
 
     private static async Task<Results<Created<VersionInfo>, Ok<VersionInfo>, ProblemHttpResult>> Fold(
-        string dataset, string? note, HttpContext context, ImportService imports, CancellationToken cancellationToken)
+        string dataset, string? note, HttpContext context, ImportService imports, AuditLog audit, CancellationToken cancellationToken)
     {
         if (DatasetDefinition.Find(dataset) is not { } definition)
         {
             return Problems.NotFound($"There is no dataset '{dataset}'.");
         }
 
-        return await imports.FoldAsync(definition, DatasetsApi.Actor(context), note ?? "fold on request", cancellationToken) switch
+        var outcome = await imports.FoldAsync(definition, DatasetsApi.Actor(context), note ?? "fold on request", cancellationToken);
+        if (outcome is ImportOutcome.Created made)
+        {
+            await audit.AppendAsync(new AuditEntry(made.Version.CreatedBy, AuditKindFold, Target: $"{definition.Name}:{made.Version.Version}",
+                Reason: made.Version.Note, After: made.Version), cancellationToken);
+        }
+
+        return outcome switch
         {
             ImportOutcome.Created created => TypedResults.Created($"/api/v1/datasets/{definition.Name}/versions/{created.Version.Version}", created.Version),
             ImportOutcome.Unchanged unchanged => TypedResults.Ok(unchanged.Version),

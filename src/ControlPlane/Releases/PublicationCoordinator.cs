@@ -1,7 +1,9 @@
 using System.Text.Json;
 using ControlPlane.Agents;
+using ControlPlane.Governance;
 using ControlPlane.Infrastructure;
 using Microsoft.Extensions.Options;
+using ControlPlane.Tiers;
 using Npgsql;
 
 namespace ControlPlane.Releases;
@@ -14,6 +16,9 @@ public abstract record PublishOutcome
     public sealed record NotFound(string Detail) : PublishOutcome;
 
     public sealed record Conflict(string Detail) : PublishOutcome;
+
+    /// <summary>Governance refused it (a pin, missing approvals, an emergency not allowed): the status and what is missing.</summary>
+    public sealed record Refused(int Status, string Title, string Detail, IDictionary<string, object?> Extensions) : PublishOutcome;
 }
 
 /// <summary>
@@ -26,13 +31,20 @@ public sealed partial class PublicationCoordinator(
     NpgsqlDataSource dataSource,
     IOptions<PublishOptions> publishOptions,
     IOptions<AgentOptions> agentOptions,
+    ColdReleaseCheck coldCheck,
     TimeProvider time,
+    PublishGate gate,
     ILogger<PublicationCoordinator> logger)
 {
     internal static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
 
-    public async Task<PublishOutcome> StartAsync(long releaseId, string kind, string actor, CancellationToken cancellationToken)
+    public Task<PublishOutcome> StartAsync(long releaseId, string kind, string actor, CancellationToken cancellationToken) =>
+        StartAsync(releaseId, kind, new PublishAuthority(actor), cancellationToken);
+
+    /// <summary>Starts a publication unless a pin or the approval policy stands in the way (Governance/PublishGate.cs).</summary>
+    public async Task<PublishOutcome> StartAsync(long releaseId, string kind, PublishAuthority authority, CancellationToken cancellationToken)
     {
+        var actor = authority.Actor;
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
         var release = await ReleaseStore.GetAsync(connection, releaseId, cancellationToken);
@@ -41,11 +53,19 @@ public sealed partial class PublicationCoordinator(
             return new PublishOutcome.NotFound($"There is no release {releaseId}.");
         }
 
+        // Archived versions: every cold chunk is checked before anything is staged (throws naming version and chunk).
+        await coldCheck.VerifyAsync(connection, release.Versions, cancellationToken);
+
         long? previousLive;
         await using (var lockEnvironment = connection.Command(
             "SELECT live_release_id FROM environments WHERE name = @env FOR UPDATE", ("env", release.Environment)))
         {
             previousLive = await lockEnvironment.ExecuteScalarAsync(cancellationToken) is long live ? live : null;
+        }
+
+        if (await PublishGate.CheckAsync(connection, release, kind, authority, cancellationToken) is { } refused)
+        {
+            return refused;
         }
 
         await using (var inFlight = connection.Command(
@@ -78,6 +98,8 @@ public sealed partial class PublicationCoordinator(
                 ("stagedAt", phase == AgentPhases.Staged ? now : null));
         }
 
+        await gate.RecordAsync(connection, transaction, release, kind, authority, previousLive, publicationId, cancellationToken);
+
         // A release every agent already holds (a rollback to a hot release) goes straight to the switch.
         await EvaluateAsync(connection, publicationId, now, cancellationToken);
         await NotifyAsync(connection, release.Environment, cancellationToken);
@@ -88,7 +110,10 @@ public sealed partial class PublicationCoordinator(
     }
 
     /// <summary>Rolls back to <paramref name="toRelease"/>, or to the release that was live before the current one.</summary>
-    public async Task<PublishOutcome> RollbackAsync(string environment, long? toRelease, string actor, CancellationToken cancellationToken)
+    public Task<PublishOutcome> RollbackAsync(string environment, long? toRelease, string actor, CancellationToken cancellationToken) =>
+        RollbackAsync(environment, toRelease, new PublishAuthority(actor), cancellationToken);
+
+    public async Task<PublishOutcome> RollbackAsync(string environment, long? toRelease, PublishAuthority authority, CancellationToken cancellationToken)
     {
         await using (var connection = await dataSource.OpenConnectionAsync(cancellationToken))
         {
@@ -110,7 +135,7 @@ public sealed partial class PublicationCoordinator(
             }
         }
 
-        return await StartAsync(toRelease.Value, "rollback", actor, cancellationToken);
+        return await StartAsync(toRelease.Value, "rollback", authority, cancellationToken);
     }
 
     /// <summary>Records an agent's report and moves the publication it takes part in, if any.</summary>

@@ -46,4 +46,11 @@ public sealed record PublicationInfo(
     string? Reason, PhaseTimings Timings, IReadOnlyList<PublicationAgent> Agents);
 
 /// <summary>A release with the state and progress of its latest publication.</summary>
-public sealed record ReleaseView(ReleaseInfo Release, string State, PublicationInfo? Publication);
+public sealed record ReleaseView(ReleaseInfo Release, string State, PublicationInfo? Publication)
+{
+    /// <summary>Approvals given and needed, and the guardrail warnings to acknowledge (Governance).</summary>
+    public Governance.ApprovalState? Approval { get; init; }
+
+    /// <summary>Not live, and a publish would be refused until the approvals (and acknowledgements) are complete.</summary>
+    public bool WaitingForApproval { get; init; }
+}

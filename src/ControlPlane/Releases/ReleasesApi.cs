@@ -1,5 +1,8 @@
 using ControlPlane.Datasets;
+using ControlPlane.Audit;
 using ControlPlane.Environments;
+using ControlPlane.Governance;
+using ControlPlane.Identity;
 using ControlPlane.Infrastructure;
 using Microsoft.AspNetCore.Http.HttpResults;
 
@@ -10,18 +13,19 @@ public static class ReleasesApi
     public static IEndpointRouteBuilder MapReleasesApi(this IEndpointRouteBuilder app)
     {
         var group = app.MapGroup("/api/v1/releases").WithTags("Releases");
-        group.MapPost("/", Create);
-        group.MapGet("/", List);
-        group.MapGet("/{id:long}", Get);
+        group.MapPost("/", Create).RequireAuthorization(Policies.Operator);
+        group.MapGet("/", List).RequireAuthorization(Policies.Viewer);
+        group.MapGet("/{id:long}", Get).RequireAuthorization(Policies.Viewer);
         group.MapPost("/{id:long}/publish", Publish)
+            .RequireAuthorization(Policies.Operator)
             .WithSummary("Start making the release live: agents stage it, then all switch at once.");
-        app.MapGet("/api/v1/publications/{id:long}", GetPublication).WithTags("Releases");
+        app.MapGet("/api/v1/publications/{id:long}", GetPublication).WithTags("Releases").RequireAuthorization(Policies.Viewer);
         return app;
     }
 
     private static async Task<Results<Created<ReleaseView>, ProblemHttpResult>> Create(
         CreateReleaseRequest request, HttpContext context, EnvironmentStore environments, VersionQueries versions, ReleaseStore releases,
-        TimeProvider time, CancellationToken cancellationToken)
+        ApprovalStore approvals, AuditLog audit, TimeProvider time, CancellationToken cancellationToken)
     {
         if (request.Environment is null)
         {
@@ -58,33 +62,63 @@ public static class ReleasesApi
         }
 
         var release = await releases.CreateAsync(request.Environment, request.Versions, request.Note, DatasetsApi.Actor(context), time.GetUtcNow(), cancellationToken);
-        return TypedResults.Created($"/api/v1/releases/{release.Id}", new ReleaseView(release, PublicationStates.Pending, null));
+        await audit.AppendAsync(new AuditEntry(release.CreatedBy, AuditKinds.ReleaseCreate, release.Environment, $"release:{release.Id}", release.Note, null, release),
+            cancellationToken);
+        return TypedResults.Created($"/api/v1/releases/{release.Id}",
+            await WithApprovalAsync(new ReleaseView(release, PublicationStates.Pending, null), approvals, cancellationToken));
     }
 
     private static async Task<Results<Ok<IReadOnlyList<ReleaseView>>, ProblemHttpResult>> List(
-        string? environment, long? before, int? limit, ReleaseStore releases, CancellationToken cancellationToken)
+        string? environment, long? before, int? limit, ReleaseStore releases, ApprovalStore approvals, CancellationToken cancellationToken)
     {
         if (limit is < 1 or > 200)
         {
             return Problems.BadParameter("limit", "limit must be between 1 and 200.");
         }
 
-        return TypedResults.Ok(await releases.ListAsync(environment, before, limit ?? 50, cancellationToken));
+        var views = new List<ReleaseView>();
+        foreach (var view in await releases.ListAsync(environment, before, limit ?? 50, cancellationToken))
+        {
+            views.Add(await WithApprovalAsync(view, approvals, cancellationToken));
+        }
+
+        return TypedResults.Ok<IReadOnlyList<ReleaseView>>(views);
     }
 
-    private static async Task<Results<Ok<ReleaseView>, ProblemHttpResult>> Get(long id, ReleaseStore releases, CancellationToken cancellationToken) =>
-        await releases.ViewAsync(id, cancellationToken) is { } view ? TypedResults.Ok(view) : Problems.NotFound($"There is no release {id}.");
+    private static async Task<Results<Ok<ReleaseView>, ProblemHttpResult>> Get(long id, ReleaseStore releases, ApprovalStore approvals, CancellationToken cancellationToken) =>
+        await releases.ViewAsync(id, cancellationToken) is { } view
+            ? TypedResults.Ok(await WithApprovalAsync(view, approvals, cancellationToken))
+            : Problems.NotFound($"There is no release {id}.");
+
+    private static async Task<ReleaseView> WithApprovalAsync(ReleaseView view, ApprovalStore approvals, CancellationToken cancellationToken)
+    {
+        var state = await approvals.StateAsync(view.Release, cancellationToken);
+        return view with { Approval = state, WaitingForApproval = !state.Satisfied && view.State != PublicationStates.Live && !PublicationStates.IsInFlight(view.State) };
+    }
 
     private static async Task<Results<Ok<PublicationInfo>, ProblemHttpResult>> GetPublication(long id, ReleaseStore releases, CancellationToken cancellationToken) =>
         await releases.PublicationAsync(id, cancellationToken) is { } publication ? TypedResults.Ok(publication) : Problems.NotFound($"There is no publication {id}.");
 
     private static async Task<Results<Accepted<PublicationInfo>, ProblemHttpResult>> Publish(
-        long id, HttpContext context, PublicationCoordinator coordinator, CancellationToken cancellationToken) =>
-        await coordinator.StartAsync(id, "publish", DatasetsApi.Actor(context), cancellationToken) switch
+        long id, PublishRequest? request, HttpContext context, PublicationCoordinator coordinator, CancellationToken cancellationToken)
+    {
+        var emergency = request?.Emergency ?? false;
+        if (FreeText.Problem("reason", request?.Reason, required: emergency) is { } bad)
         {
-            PublishOutcome.Started started => TypedResults.Accepted($"/api/v1/publications/{started.Publication.Id}", started.Publication),
-            PublishOutcome.NotFound notFound => Problems.NotFound(notFound.Detail),
-            PublishOutcome.Conflict conflict => Problems.Conflict(conflict.Detail),
-            _ => throw new InvalidOperationException("Unknown publish outcome."),
-        };
+            return bad;
+        }
+
+        var authority = new PublishAuthority(DatasetsApi.Actor(context), Identity.Actor.RoleOf(context), emergency, request?.Reason);
+        return ToResult(await coordinator.StartAsync(id, "publish", authority, cancellationToken));
+    }
+
+    /// <summary>The answer to a publish or rollback request.</summary>
+    internal static Results<Accepted<PublicationInfo>, ProblemHttpResult> ToResult(PublishOutcome outcome) => outcome switch
+    {
+        PublishOutcome.Started started => TypedResults.Accepted($"/api/v1/publications/{started.Publication.Id}", started.Publication),
+        PublishOutcome.NotFound notFound => Problems.NotFound(notFound.Detail),
+        PublishOutcome.Conflict conflict => Problems.Conflict(conflict.Detail),
+        PublishOutcome.Refused refused => Problems.Of(refused.Status, refused.Title, refused.Detail, refused.Extensions),
+        _ => throw new InvalidOperationException("Unknown publish outcome."),
+    };
 }

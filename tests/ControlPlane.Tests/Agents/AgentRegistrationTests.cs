@@ -123,10 +123,11 @@ public sealed class AgentRegistrationTests(ManualClockFixture fixture) : IClassF
     public async Task Reports_and_desired_state_of_an_unregistered_agent_are_404()
     {
         var report = new AgentReport(DateTimeOffset.UtcNow, null, 0, [], null, null);
+        using var agentClient = fixture.CreateClient(await Client.CreateTokenAsync("never-registered", "agent", agentId: "never-registered"));
 
-        using var reported = await Client.PostAsJsonAsync("/api/v1/agents/never-registered/report", report, Http.Json);
+        using var reported = await agentClient.PostAsJsonAsync("/api/v1/agents/never-registered/report", report, Http.Json);
         await Problem.ReadAsync(reported, HttpStatusCode.NotFound);
-        using var desired = await Client.GetAsync("/api/v1/agents/never-registered/desired?waitSeconds=0");
+        using var desired = await agentClient.GetAsync("/api/v1/agents/never-registered/desired?waitSeconds=0");
         await Problem.ReadAsync(desired, HttpStatusCode.NotFound);
         using var removed = await Client.DeleteAsync("/api/v1/agents/never-registered");
         await Problem.ReadAsync(removed, HttpStatusCode.NotFound);
@@ -141,7 +142,8 @@ public sealed class AgentRegistrationTests(ManualClockFixture fixture) : IClassF
         var report = new AgentReport(sentAt, 41, 7, [new HeldRelease(41, new Dictionary<string, int> { ["price"] = 3 })],
             new StagingProgress(42, "price", 12, 10, 100, 640), "READONLY replica");
 
-        using var response = await Client.PostAsJsonAsync($"/api/v1/agents/{agent.Id}/report", report, Http.Json);
+        using var agentClient = fixture.CreateClient(await agent.TokenAsync());
+        using var response = await agentClient.PostAsJsonAsync($"/api/v1/agents/{agent.Id}/report", report, Http.Json);
         Assert.Equal(HttpStatusCode.NoContent, response.StatusCode);
 
         var listed = await Client.AgentAsync(environment, agent.Id);
@@ -157,7 +159,8 @@ public sealed class AgentRegistrationTests(ManualClockFixture fixture) : IClassF
         var environment = await Client.NewEnvironmentAsync("east");
         var agent = await TestAgent.RegisterAsync(Client, environment + "-a", environment, "east");
 
-        using var response = await Client.PostAsync($"/api/v1/agents/{agent.Id}/report",
+        using var agentClient = fixture.CreateClient(await agent.TokenAsync());
+        using var response = await agentClient.PostAsync($"/api/v1/agents/{agent.Id}/report",
             new StringContent("""{"sentAt":"2025-03-14T15:09:26Z","liveGeneration":0}""", System.Text.Encoding.UTF8, "application/json"));
 
         Assert.Equal("held", Assert.Single((await Problem.ReadAsync(response, HttpStatusCode.BadRequest)).Errors).Field);
@@ -207,6 +210,11 @@ public sealed class AgentRegistrationTests(ManualClockFixture fixture) : IClassF
         Assert.Equal([a.Id], (await Client.PublishAsync(next)).Agents.Select(x => x.AgentId));
     }
 
-    private Task<HttpResponseMessage> PostRegisterAsync(AgentRegistration registration) =>
-        Client.PostAsJsonAsync("/api/v1/agents/register", registration, Http.Json);
+    private async Task<HttpResponseMessage> PostRegisterAsync(AgentRegistration registration)
+    {
+        // A malformed id cannot have a token: those registrations come with another agent's, and are refused for the id's shape first.
+        var tokenFor = ControlPlane.Infrastructure.Names.IsAgentId(registration.AgentId) ? registration.AgentId : "malformed-probe";
+        using var agentClient = fixture.CreateClient(await Client.CreateTokenAsync(tokenFor, "agent", agentId: tokenFor));
+        return await agentClient.PostAsJsonAsync("/api/v1/agents/register", registration, Http.Json);
+    }
 }

@@ -1,5 +1,4 @@
 using ControlPlane.Client;
-using ControlPlane.Tests.Agents;
 using ControlPlane.Tests.Releases;
 using ControlPlane.Tests.Support;
 
@@ -105,24 +104,63 @@ public sealed class ClientReleaseTests(ControlPlaneFixture fixture) : IClassFixt
     }
 }
 
-/// <summary>The client presents its token as a bearer token; the agent endpoints (Agents:Token) check it today.</summary>
-public sealed class ClientTokenTests(AgentTokenFixture fixture) : IClassFixture<AgentTokenFixture>
+/// <summary>The client presents its token as a bearer token; tokens, roles, revocation and the audit log through the client.</summary>
+public sealed class ClientTokenTests(ControlPlaneFixture fixture) : IClassFixture<ControlPlaneFixture>
 {
+    private ControlPlaneClient As(string? token) => new(fixture.CreateClient(null), new ControlPlaneClientOptions { Token = token });
+
     [Fact]
-    public async Task The_token_is_sent_as_a_bearer_token_and_a_missing_one_is_a_401_problem()
+    public async Task Tokens_made_through_the_client_authenticate_their_role_and_fail_once_revoked()
     {
+        var admin = As(ControlPlaneFixture.AdminToken);
+        Assert.Equal((ControlPlaneFixture.AdminName, Roles.Admin), ((await admin.WhoAmIAsync()).Name, (await admin.WhoAmIAsync()).Role));
+
+        var anonymous = await Assert.ThrowsAsync<ApiProblemException>(() => As(null).ListDatasetsAsync());
+        Assert.Equal(401, anonymous.Status);
+        Assert.Equal(401, (await Assert.ThrowsAsync<ApiProblemException>(() => As("not-a-token").ListDatasetsAsync())).Status);
+
+        var created = await admin.CreateTokenAsync(new CreateTokenRequest("dashboard", Roles.Viewer, ExpiresInDays: 30));
+        Assert.Equal(("dashboard", Roles.Viewer, "api"), (created.Info.Name, created.Info.Role, created.Info.Kind));
+        Assert.StartsWith(created.Info.Prefix, created.Token);
+        var viewer = As(created.Token);
+        Assert.Equal("dashboard", (await viewer.WhoAmIAsync()).Name);
+        Assert.NotNull(await viewer.ListDatasetsAsync());
+        var forbidden = await Assert.ThrowsAsync<ApiProblemException>(() => viewer.CreateReleaseAsync(new CreateReleaseRequest("prod", new Dictionary<string, int> { ["price"] = 1 })));
+        Assert.Equal(403, forbidden.Status);
+        Assert.Contains(created.Info.Id, (await admin.ListTokensAsync()).Select(t => t.Id));
+
+        var revoked = await admin.RevokeTokenAsync(created.Info.Id, "rotated");
+        Assert.NotNull(revoked.RevokedAt);
+        Assert.Equal(401, (await Assert.ThrowsAsync<ApiProblemException>(() => viewer.ListDatasetsAsync())).Status);
+        Assert.DoesNotContain(created.Info.Id, (await admin.ListTokensAsync()).Select(t => t.Id));
+        Assert.Contains(created.Info.Id, (await admin.ListTokensAsync(all: true)).Select(t => t.Id));
+
+        var audit = await admin.ListAuditAsync(new AuditFilter(Kind: "token", Actor: ControlPlaneFixture.AdminName));
+        var revocation = Assert.Single(audit.Items, e => e.Kind == "token.revoke" && e.Target == $"token:{created.Info.Id}");
+        Assert.Equal("rotated", revocation.Reason);
+        Assert.Contains(audit.Items, e => e.Kind == "token.create" && e.Target == $"token:{created.Info.Id}");
+        Assert.True(audit.Items.Select(e => e.Id).SequenceEqual(audit.Items.Select(e => e.Id).OrderDescending()), "newest first");
+    }
+
+    [Fact]
+    public async Task An_agent_token_registers_its_agent_and_users_log_in()
+    {
+        var admin = As(ControlPlaneFixture.AdminToken);
         var environment = await fixture.Client.NewEnvironmentAsync("east");
         var registration = new ControlPlane.Contracts.AgentRegistration(environment + "-a", environment, "east");
+        var token = await admin.CreateTokenAsync(new CreateTokenRequest(registration.AgentId, Roles.Agent, AgentId: registration.AgentId));
 
-        var refused = await Assert.ThrowsAsync<ApiProblemException>(() => new ControlPlaneClient(fixture.Client).RegisterAgentAsync(registration));
-        Assert.Equal(401, refused.Status);
-        var wrong = new ControlPlaneClient(fixture.Client, new ControlPlaneClientOptions { Token = "not-it" });
-        Assert.Equal(401, (await Assert.ThrowsAsync<ApiProblemException>(() => wrong.RegisterAgentAsync(registration))).Status);
+        var agent = As(token.Token);
+        Assert.Equal(registration.AgentId, (await agent.RegisterAgentAsync(registration)).AgentId);
+        Assert.Equal(environment, (await agent.GetDesiredStateAsync(registration.AgentId, waitSeconds: 0)).Environment);
+        Assert.Equal(403, (await Assert.ThrowsAsync<ApiProblemException>(() => agent.ListReleasesAsync())).Status);
 
-        var agent = new ControlPlaneClient(fixture.Client, new ControlPlaneClientOptions { Token = AgentTokenFixture.Token });
-        var registered = await agent.RegisterAgentAsync(registration);
-        Assert.Equal(registration.AgentId, registered.AgentId);
-        var desired = await agent.GetDesiredStateAsync(registration.AgentId, waitSeconds: 0);
-        Assert.Equal(environment, desired.Environment);
+        var username = "op-" + Guid.NewGuid().ToString("N")[..8];
+        await admin.CreateUserAsync(new CreateUserRequest(username, "correct horse battery", Roles.Operator));
+        Assert.Contains(username, (await admin.ListUsersAsync()).Select(u => u.Username));
+        var session = await As(null).LoginAsync(username, "correct horse battery");
+        Assert.Equal((username, Roles.Operator), (session.Username, session.Role));
+        Assert.Equal(username, (await As(session.Token).WhoAmIAsync()).Name);
+        Assert.Equal(401, (await Assert.ThrowsAsync<ApiProblemException>(() => As(null).LoginAsync(username, "wrong password!!"))).Status);
     }
 }

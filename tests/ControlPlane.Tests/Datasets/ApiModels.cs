@@ -19,7 +19,8 @@ public sealed record VersionDto(
     DateTimeOffset CreatedAt,
     string CreatedBy,
     string? Note,
-    List<WarningDto> Warnings)
+    List<WarningDto> Warnings,
+    string Tier = "warm")
 {
     /// <summary>The last live change the version includes (README, "Live changes").</summary>
     public long ChangeWatermark { get; init; }

@@ -23,7 +23,8 @@ public static class DatasetsClient
         };
         if (actor is not null)
         {
-            request.Headers.Add("X-Actor", actor);
+            // The creator is whoever authenticated: an operator token acting as that name, made by the admin client.
+            request.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", await client.CreateTokenAsync(actor, "operator"));
         }
 
         return await client.SendAsync(request);

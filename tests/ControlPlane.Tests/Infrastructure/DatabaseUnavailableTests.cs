@@ -25,6 +25,8 @@ public sealed class UnreachableDatabaseFixture : IAsyncLifetime
         // A bound on every request so that a hang fails the test instead of stalling the run.
         Client = Factory.CreateClient();
         Client.Timeout = TimeSpan.FromSeconds(30);
+        // Checking the token needs PostgreSQL too: with it unreachable, the answer is 503, not 401.
+        Client.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", ControlPlaneFixture.AdminToken);
         return Task.CompletedTask;
     }
 

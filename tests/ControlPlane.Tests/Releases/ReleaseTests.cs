@@ -18,7 +18,7 @@ public sealed class ReleaseTests(ControlPlaneFixture fixture) : IClassFixture<Co
         {
             Content = JsonContent.Create(new { environment, versions, note = "spring sale" }, options: Http.Json),
         };
-        request.Headers.Add("X-Actor", "alice");
+        request.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", await Client.CreateTokenAsync("alice", "operator"));
 
         using var response = await Client.SendAsync(request);
 

@@ -9,10 +9,12 @@ namespace ControlPlane.Tests.Releases;
 /// An agent as the control plane sees one: it registers, reports its state and polls its desired state through the
 /// HTTP protocol (src/Contracts/AgentProtocol.cs). What it reports it holds is what the test says it staged; its
 /// reports are the protocol's boundary, so sending them from here stands in for nothing on the control plane's side.
+/// It authenticates as agents do, with an agent token bound to its id, made on first use through the admin client.
 /// </summary>
 public sealed class TestAgent(Func<HttpClient> client, string id, string environment, string group)
 {
     private readonly List<long> _held = [];
+    private string? _token;
 
     public TestAgent(HttpClient client, string id, string environment, string group)
         : this(() => client, id, environment, group)
@@ -39,7 +41,7 @@ public sealed class TestAgent(Func<HttpClient> client, string id, string environ
 
     public async Task<AgentRegistered> RegisterAsync()
     {
-        using var response = await client().PostAsJsonAsync("/api/v1/agents/register", new AgentRegistration(id, environment, group), Http.Json);
+        using var response = await SendAsync(HttpMethod.Post, "/api/v1/agents/register", new AgentRegistration(id, environment, group));
         return await Http.ReadAsync<AgentRegistered>(response, HttpStatusCode.OK);
     }
 
@@ -50,7 +52,7 @@ public sealed class TestAgent(Func<HttpClient> client, string id, string environ
             DateTimeOffset.UtcNow, LiveRelease, LiveGeneration,
             [.. _held.Select(r => new HeldRelease(r, new Dictionary<string, int> { ["price"] = 1, ["stock"] = 1, ["product"] = 1 }))],
             staging, LastError);
-        using var response = await client().PostAsJsonAsync($"/api/v1/agents/{id}/report", report, Http.Json);
+        using var response = await SendAsync(HttpMethod.Post, $"/api/v1/agents/{id}/report", report);
         var body = await response.Content.ReadAsStringAsync();
         Assert.True(response.StatusCode == HttpStatusCode.NoContent, $"Report of {id} answered {(int)response.StatusCode}: {body}");
     }
@@ -84,6 +86,22 @@ public sealed class TestAgent(Func<HttpClient> client, string id, string environ
     public async Task<DesiredState> DesiredAsync(string? known = null, int waitSeconds = 0)
     {
         var url = $"/api/v1/agents/{id}/desired?waitSeconds={waitSeconds}" + (known is null ? "" : "&known=" + Uri.EscapeDataString(known));
-        return await client().GetOkAsync<DesiredState>(url);
+        using var response = await SendAsync(HttpMethod.Get, url, null);
+        return await Http.ReadAsync<DesiredState>(response, HttpStatusCode.OK);
+    }
+
+    /// <summary>This agent's token (bound to its id), made through the admin client on first use.</summary>
+    public async Task<string> TokenAsync() => _token ??= await client().CreateTokenAsync(id, "agent", agentId: id);
+
+    private async Task<HttpResponseMessage> SendAsync(HttpMethod method, string url, object? body)
+    {
+        using var request = new HttpRequestMessage(method, url);
+        if (body is not null)
+        {
+            request.Content = JsonContent.Create(body, body.GetType(), options: Http.Json);
+        }
+
+        request.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", await TokenAsync());
+        return await client().SendAsync(request);
     }
 }

@@ -7,7 +7,8 @@ using Microsoft.Extensions.DependencyInjection;
 namespace ControlPlane.Tests.Support;
 
 /// <summary>The real application in memory, configured by the given settings and a fixed clock.</summary>
-public sealed class ControlPlaneFactory(IReadOnlyDictionary<string, string?> settings, TimeProvider time)
+public sealed class ControlPlaneFactory(
+    IReadOnlyDictionary<string, string?> settings, TimeProvider time, Action<IServiceCollection>? configureServices = null)
     : WebApplicationFactory<Program>
 {
     public RequestTracker Requests { get; } = new();
@@ -26,6 +27,7 @@ public sealed class ControlPlaneFactory(IReadOnlyDictionary<string, string?> set
         {
             services.AddSingleton(time);
             services.AddSingleton<IStartupFilter>(new RequestTracker.StartupFilter(Requests));
+            configureServices?.Invoke(services);
         });
     }
 }

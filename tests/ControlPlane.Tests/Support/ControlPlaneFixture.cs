@@ -15,17 +15,45 @@ public class ControlPlaneFixture : IAsyncLifetime, IAsyncDisposable
     private TestDatabase? _database;
     private ControlPlaneFactory? _factory;
     private HttpClient? _client;
+    private WebApplicationFactoryClientOptions _clientOptions = new();
+
+    /// <summary>The admin token the default <see cref="Client"/> carries (Identity:BootstrapAdminToken).</summary>
+    public const string AdminToken = "test-admin-token-5b1d0c7e9f";
+
+    /// <summary>The name changes made through <see cref="Client"/> are recorded under.</summary>
+    public const string AdminName = "test-admin";
 
     public TestDatabase Database => _database ?? throw new InvalidOperationException("The fixture is not initialized.");
 
     public ControlPlaneFactory Factory => _factory ?? throw new InvalidOperationException("The fixture is not initialized.");
 
+    /// <summary>A client carrying the admin token.</summary>
     public HttpClient Client => _client ?? throw new InvalidOperationException("The fixture is not initialized.");
+
+    /// <summary>A new client of the application carrying <paramref name="token"/> as its bearer token, or no token when null.</summary>
+    public HttpClient CreateClient(string? token)
+    {
+        var client = Factory.CreateClient(_clientOptions);
+        if (token is not null)
+        {
+            client.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", token);
+        }
+
+        return client;
+    }
+
+    /// <summary>A client with a new token of <paramref name="role"/> acting as <paramref name="name"/>.</summary>
+    public async Task<HttpClient> ClientAsAsync(string name, string role) => CreateClient(await Client.CreateTokenAsync(name, role));
 
     /// <summary>The application's clock: fixed unless a subclass needs time to pass (deadlines, stale agents).</summary>
     public virtual TimeProvider Time { get; } = new FixedTimeProvider(FixedTimeProvider.Default);
 
     protected virtual IEnumerable<KeyValuePair<string, string?>> Settings => [];
+
+    /// <summary>Test services added to the application's (after its own, so they win).</summary>
+    protected virtual void ConfigureServices(Microsoft.Extensions.DependencyInjection.IServiceCollection services)
+    {
+    }
 
     /// <summary>
     /// Serve over Kestrel on a loopback port instead of the in-memory server: needed where the transport
@@ -63,13 +91,17 @@ public class ControlPlaneFixture : IAsyncLifetime, IAsyncDisposable
         {
             ["Database:ConnectionString"] = Database.ConnectionString,
             ["Database:MigrateOnStart"] = "true",
+            ["Identity:BootstrapAdminToken"] = AdminToken,
+            ["Identity:BootstrapAdminName"] = AdminName,
+            // The fewest iterations allowed: logins in tests need not be slow.
+            ["Identity:PasswordIterations"] = "10000",
         };
         foreach (var (key, value) in Settings)
         {
             settings[key] = value;
         }
 
-        _factory = new ControlPlaneFactory(settings, Time);
+        _factory = new ControlPlaneFactory(settings, Time, ConfigureServices);
         var options = new WebApplicationFactoryClientOptions { AllowAutoRedirect = false };
         if (UseKestrel)
         {
@@ -79,7 +111,8 @@ public class ControlPlaneFixture : IAsyncLifetime, IAsyncDisposable
             options.BaseAddress = new Uri(addresses.First());
         }
 
-        _client = _factory.CreateClient(options);
+        _clientOptions = options;
+        _client = CreateClient(AdminToken);
     }
 
     /// <summary>Empties every dataset so a test starts from no versions at all.</summary>

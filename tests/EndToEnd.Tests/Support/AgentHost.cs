@@ -13,7 +13,11 @@ using AgentOptions = Agent.AgentOptions;
 namespace EndToEnd.Tests.Support;
 
 /// <summary>What an agent is started with: the settings of its "Agent" configuration section.</summary>
-public sealed record AgentSettings(string AgentId, string Environment, string Group, string Redis, Uri ControlPlaneUrl, int ChunkSize = 5000);
+public sealed record AgentSettings(string AgentId, string Environment, string Group, string Redis, Uri ControlPlaneUrl, int ChunkSize = 5000)
+{
+    /// <summary>Agent:Token, the agent's bearer token.</summary>
+    public string Token { get; init; } = "";
+}
 
 /// <summary>
 /// A real agent in this process: the host src/Agent/Program.cs builds, with the test's logging and with its HTTP going
@@ -48,6 +52,7 @@ public sealed class AgentHost : IAsyncDisposable
             ["Agent:Group"] = settings.Group,
             ["Agent:AgentId"] = settings.AgentId,
             ["Agent:Redis"] = settings.Redis,
+            ["Agent:Token"] = settings.Token,
             ["Agent:ChunkSize"] = settings.ChunkSize.ToString(System.Globalization.CultureInfo.InvariantCulture),
             ["Logging:LogLevel:Default"] = "Warning",
             ["Logging:LogLevel:Agent"] = "Information",

@@ -80,10 +80,16 @@ public sealed class Cluster : IAsyncDisposable
             ["Agents:StaleAfterSeconds"] = "5",
             ["Agents:LongPollSeconds"] = "2",
             ["Publish:SweepInterval"] = "00:00:00.250",
+            ["Identity:BootstrapAdminToken"] = ControlPlaneServer.AdminToken,
         };
         for (var i = 0; i < options.Groups.Count; i++)
         {
             _settings[$"Environments:Declared:{environment}:{i}"] = options.Groups[i];
+            // Each agent authenticates with a token bound to its id, configured as an operator would.
+            var agentId = $"{environment}-{options.Groups[i]}";
+            AgentTokens[agentId] = "agent-" + Guid.NewGuid().ToString("N");
+            _settings[$"Identity:AgentTokens:{i}:AgentId"] = agentId;
+            _settings[$"Identity:AgentTokens:{i}:Token"] = AgentTokens[agentId];
         }
 
         foreach (var (key, value) in options.Settings)
@@ -103,6 +109,9 @@ public sealed class Cluster : IAsyncDisposable
     public ControlPlaneServer ControlPlane => _controlPlane ?? throw new InvalidOperationException("The control plane is not running.");
 
     public List<AgentNode> Agents { get; } = [];
+
+    /// <summary>The token of each agent (by agent id), as Identity:AgentTokens configures it.</summary>
+    public Dictionary<string, string> AgentTokens { get; } = new(StringComparer.Ordinal);
 
     public AgentNode Agent(string group) => Agents.Single(a => a.Group == group);
 
@@ -144,7 +153,10 @@ public sealed class Cluster : IAsyncDisposable
         }
 
         agent.Host = await AgentHost.StartAsync(
-            new AgentSettings(agent.AgentId, Environment, agent.Group, agent.Redis.Configuration, ControlPlane.Address, _options.ChunkSize),
+            new AgentSettings(agent.AgentId, Environment, agent.Group, agent.Redis.Configuration, ControlPlane.Address, _options.ChunkSize)
+            {
+                Token = AgentTokens[agent.AgentId],
+            },
             Log, configureTransport);
     }
 

@@ -16,6 +16,9 @@ namespace EndToEnd.Tests.Support;
 /// </summary>
 public sealed class ControlPlaneServer : IAsyncDisposable
 {
+    /// <summary>Identity:BootstrapAdminToken of the test deployments; <see cref="Client"/> carries it.</summary>
+    public const string AdminToken = "e2e-admin-token-3f9a61c2d4";
+
     private readonly Factory _factory;
 
     private ControlPlaneServer(Factory factory, Uri address)
@@ -24,11 +27,12 @@ public sealed class ControlPlaneServer : IAsyncDisposable
         Address = address;
         Client = factory.CreateClient(new WebApplicationFactoryClientOptions { BaseAddress = address, AllowAutoRedirect = false });
         Client.Timeout = TimeSpan.FromMinutes(2);
+        Client.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", AdminToken);
     }
 
     public Uri Address { get; }
 
-    /// <summary>A client of the test's own (not an agent's).</summary>
+    /// <summary>A client of the test's own (not an agent's), with the admin token.</summary>
     public HttpClient Client { get; }
 
     public IServiceProvider Services => _factory.Services;
