@@ -32,7 +32,7 @@ public abstract class UiComponent : ComponentBase
 
     protected HttpContext Http => HttpContextAccessor.HttpContext ?? throw new InvalidOperationException("No request.");
 
-    protected UserSession Session => UserSession.From(Http.User) ?? new UserSession("anonymous", Roles.Viewer, null);
+    protected UserSession Session => UserSession.From(Http.User) ?? new UserSession("anonymous", RolePermissions.Viewer, null);
 
     protected UiError? Error { get; set; }
 

@@ -23,7 +23,7 @@ public sealed record UserSession(string Name, string Role, string? Token)
         user.Identity?.IsAuthenticated == true
             ? new UserSession(
                 user.Identity.Name ?? "unknown",
-                user.FindFirst(ClaimTypes.Role)?.Value ?? Roles.Viewer,
+                user.FindFirst(ClaimTypes.Role)?.Value ?? RolePermissions.Viewer,
                 user.FindFirst(TokenClaim)?.Value)
             : null;
 
@@ -38,11 +38,11 @@ public sealed record UserSession(string Name, string Role, string? Token)
         return new ClaimsPrincipal(new ClaimsIdentity(claims, scheme, ClaimTypes.Name, ClaimTypes.Role));
     }
 
-    public bool Can(UiAction action) => Roles.Allows(Role, action);
+    public bool Can(UiAction action) => RolePermissions.Allows(Role, action);
 }
 
 /// <summary>The control plane's roles (viewer &lt; operator; approver approves; admin does everything).</summary>
-public static class Roles
+public static class RolePermissions
 {
     public const string Viewer = "viewer";
     public const string Operator = "operator";
