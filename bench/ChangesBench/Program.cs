@@ -16,6 +16,10 @@ using StackExchange.Redis;
 // change was applied exactly once and that every SKU reads as the bench's own model says.
 var options = BenchOptions.Parse(args);
 using var http = new HttpClient { BaseAddress = new Uri(options.Api), Timeout = TimeSpan.FromMinutes(5) };
+if (options.Token.Length > 0)
+{
+    http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", options.Token);
+}
 var stock = new Dictionary<string, long>(StringComparer.Ordinal);
 var prices = new Dictionary<string, string>(StringComparer.Ordinal);
 
@@ -430,7 +434,7 @@ internal sealed class Batch(int index, string dataset, List<(string Sku, string 
     public double[] VisibleMs { get; } = new double[4];
 }
 
-internal sealed record BenchOptions(string Api, string Environment, int[] Agents, int Skus, int Rate, int Seconds, int BatchSize, int Senders, string RunId)
+internal sealed record BenchOptions(string Api, string Token, string Environment, int[] Agents, int Skus, int Rate, int Seconds, int BatchSize, int Senders, string RunId)
 {
     public static BenchOptions Parse(string[] args)
     {
@@ -443,6 +447,7 @@ internal sealed record BenchOptions(string Api, string Environment, int[] Agents
         int Int(string name, int fallback) => int.Parse(Get(name, fallback.ToString(CultureInfo.InvariantCulture)), CultureInfo.InvariantCulture);
         return new BenchOptions(
             Get("api", "http://127.0.0.1:5183"),
+            Get("token", ""),
             Get("env", "bench"),
             [.. Get("agents", "56431,56432").Split(',').Select(p => int.Parse(p, CultureInfo.InvariantCulture))],
             Int("skus", 10_000),

@@ -129,7 +129,7 @@ public sealed class ChangeBatchTests(LiveChangesFixture fixture) : IClassFixture
 
         // The same key with another body is an error, not a silent replay of something else.
         using var reused = await Client.PostChangesAsync("stock", Bodies.Lines(Adjust("A", -5)), "order-42");
-        await Problem.ReadAsync(reused, HttpStatusCode.UnprocessableEntity);
+        await Problem.ReadAsync(reused, HttpStatusCode.Conflict);
 
         // Concurrent retries of one new key: exactly one applies.
         var concurrent = Bodies.Lines(Adjust("A", -1));
