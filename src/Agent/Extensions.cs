@@ -26,6 +26,7 @@ public static class Extensions
         });
         services.AddSingleton<AgentStatus>();
         services.AddSingleton<AgentReporter>();
+        services.AddSingleton<ArmedSwitch>();
         services.AddHostedService<AgentLoop>();
         services.AddHostedService<ChangeFeed>();
         return services;

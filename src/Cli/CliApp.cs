@@ -44,6 +44,12 @@ public static class CliApp
         root.Subcommands.Add(RollbackCommand.Create(runner));
         root.Subcommands.Add(StatusCommand.Create(runner));
         root.Subcommands.Add(DiffCommand.Create(runner));
+        root.Subcommands.Add(GovernanceCommands.Pin(runner));
+        root.Subcommands.Add(GovernanceCommands.Unpin(runner));
+        root.Subcommands.Add(GovernanceCommands.Policy(runner));
+        root.Subcommands.Add(AuditCommand.Create(runner));
+        root.Subcommands.Add(TokenCommands.Create(runner));
+        root.Subcommands.Add(TokenCommands.WhoAmI(runner));
         return root;
     }
 }
@@ -72,7 +78,7 @@ public sealed class CommandRunner(GlobalOptions global, CliConsole console)
         catch (ApiProblemException problem)
         {
             await ProblemPrinter.WriteAsync(console.Error, problem.Problem);
-            return ExitCodeOf(problem.Status);
+            return problem is { Status: 409, Title: "Waiting for approval" } ? ExitCodes.WaitingForApproval : ExitCodeOf(problem.Status);
         }
         catch (HttpRequestException unreachable)
         {

@@ -38,6 +38,7 @@ public sealed class CommandContext(ControlPlaneClient client, CliConsole console
         var clientOptions = new ControlPlaneClientOptions
         {
             Token = parse.GetValue(options.Token) ?? Variable(console, "CP_TOKEN"),
+            IdempotencyKey = parse.GetValue(options.IdempotencyKey),
         };
         var baseAddress = url.AbsoluteUri.EndsWith('/') ? url : new Uri(url.AbsoluteUri + "/");
         var http = console.Handler is { } handler

@@ -37,8 +37,15 @@ public sealed class GlobalOptions
         Recursive = true,
     };
 
+    public Option<string?> IdempotencyKey { get; } = new("--idempotency-key")
+    {
+        Description = "Sent as Idempotency-Key on the command's POST: a retry with the same key does not act twice",
+        Recursive = true,
+    };
+
     public void AddTo(Command command)
     {
+        command.Options.Add(IdempotencyKey);
         command.Options.Add(Url);
         command.Options.Add(Token);
         command.Options.Add(Output);

@@ -20,9 +20,13 @@ public sealed partial class ControlPlaneClient
     /// POST /api/v1/environments/{name}/rollback: makes the previously live release (or <paramref name="toRelease"/>)
     /// live again; returns the publication it started (kind "rollback").
     /// </summary>
-    public async Task<PublicationInfo> RollbackAsync(string environment, long? toRelease = null, CancellationToken cancellationToken = default)
+    public Task<PublicationInfo> RollbackAsync(string environment, long? toRelease = null, CancellationToken cancellationToken = default) =>
+        RollbackAsync(environment, toRelease, null, cancellationToken);
+
+    /// <summary>POST /api/v1/environments/{name}/rollback with the reason recorded in the audit log.</summary>
+    public async Task<PublicationInfo> RollbackAsync(string environment, long? toRelease, string? reason, CancellationToken cancellationToken = default)
     {
-        var content = toRelease is null ? null : Json(new { toRelease });
+        var content = toRelease is null && reason is null ? null : Json(new { toRelease, reason });
         return (await SendAsync<PublicationInfo>(Request(HttpMethod.Post, $"api/v1/environments/{Segment(environment)}/rollback", content), cancellationToken)).Body;
     }
 

@@ -17,8 +17,21 @@ public sealed partial class ControlPlaneClient
         (await SendAsync<ReleaseView>(Request(HttpMethod.Get, $"api/v1/releases/{id}"), cancellationToken)).Body;
 
     /// <summary>POST /api/v1/releases/{id}/publish: starts the publication (202); follow it with <see cref="GetPublicationAsync"/>.</summary>
-    public async Task<PublicationInfo> PublishAsync(long releaseId, CancellationToken cancellationToken = default) =>
-        (await SendAsync<PublicationInfo>(Request(HttpMethod.Post, $"api/v1/releases/{releaseId}/publish"), cancellationToken)).Body;
+    /// <remarks>A release waiting for approval is refused with 409 titled "Waiting for approval"; a pinned environment with 409 "Pinned".</remarks>
+    public Task<PublicationInfo> PublishAsync(long releaseId, CancellationToken cancellationToken = default) =>
+        PublishAsync(releaseId, null, cancellationToken);
+
+    /// <summary>POST /api/v1/releases/{id}/publish with a body: a wave plan (waves or canaryPercent, holdSeconds), or an emergency publish and its reason.</summary>
+    public async Task<PublicationInfo> PublishAsync(long releaseId, PublishRequest? request, CancellationToken cancellationToken = default) =>
+        (await SendAsync<PublicationInfo>(Request(HttpMethod.Post, $"api/v1/releases/{releaseId}/publish", request is null ? null : Json(request)), cancellationToken)).Body;
+
+    /// <summary>POST /api/v1/releases/{id}/promote: starts the next wave of a Holding publication (409 otherwise).</summary>
+    public async Task<PublicationInfo> PromoteAsync(long releaseId, CancellationToken cancellationToken = default) =>
+        (await SendAsync<PublicationInfo>(Request(HttpMethod.Post, $"api/v1/releases/{releaseId}/promote"), cancellationToken)).Body;
+
+    /// <summary>POST /api/v1/releases/{id}/abort: waves already live go back to the release live before; the rest are cancelled.</summary>
+    public async Task<PublicationInfo> AbortAsync(long releaseId, string? reason = null, CancellationToken cancellationToken = default) =>
+        (await SendAsync<PublicationInfo>(Request(HttpMethod.Post, $"api/v1/releases/{releaseId}/abort", Json(new { reason })), cancellationToken)).Body;
 
     /// <summary>GET /api/v1/publications/{id}.</summary>
     public async Task<PublicationInfo> GetPublicationAsync(long id, CancellationToken cancellationToken = default) =>

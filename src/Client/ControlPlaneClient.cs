@@ -33,6 +33,11 @@ public sealed partial class ControlPlaneClient(HttpClient http, ControlPlaneClie
             request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", _options.Token);
         }
 
+        if (!string.IsNullOrEmpty(_options.IdempotencyKey) && method == HttpMethod.Post)
+        {
+            request.Headers.Add("Idempotency-Key", _options.IdempotencyKey);
+        }
+
         request.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue("application/json"));
         request.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue("application/problem+json"));
         return request;

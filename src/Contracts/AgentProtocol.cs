@@ -10,7 +10,9 @@ public sealed record AgentRegistered(string AgentId, string Environment, string 
 
 /// <summary>
 /// POST /api/v1/agents/{id}/report: the agent's state, sent on every change and as its heartbeat.
-/// <see cref="SentAt"/> is the agent's clock, for skew reporting.
+/// <see cref="SentAt"/> is the agent's clock, for skew reporting. <see cref="ClockOffsetMs"/> is the agent's clock minus
+/// the control plane's, measured NTP-style on the previous report's round trip (<see cref="ClockHeaders.ServerTime"/>),
+/// and <see cref="RoundTripMs"/> that round trip; both null until measured.
 /// </summary>
 public sealed record AgentReport(
     DateTimeOffset SentAt,
@@ -19,7 +21,15 @@ public sealed record AgentReport(
     IReadOnlyList<HeldRelease> Held,
     StagingProgress? Staging,
     string? LastError,
-    bool RedisDataLost = false);
+    bool RedisDataLost = false,
+    double? ClockOffsetMs = null,
+    double? RoundTripMs = null);
+
+public static class ClockHeaders
+{
+    /// <summary>On the answer to a report: the control plane's clock (ISO 8601, UTC) when it answered.</summary>
+    public const string ServerTime = "X-Control-Plane-Time";
+}
 
 /// <summary>A release whose every layer is staged and verified in the agent's Redis.</summary>
 public sealed record HeldRelease(long ReleaseId, IReadOnlyDictionary<string, int> Layers);
@@ -47,8 +57,12 @@ public sealed record ReleaseManifest(long ReleaseId, IReadOnlyDictionary<string,
 /// </summary>
 public sealed record DatasetVersionRef(int Version, long Records, string ContentHash, long ChangeWatermark = 0);
 
-/// <summary>Switch the pointer to this release if the stored generation is lower than <see cref="Generation"/>.</summary>
-public sealed record SwitchOrder(long ReleaseId, long Generation);
+/// <summary>
+/// Switch the pointer to this release if the stored generation is lower than <see cref="Generation"/>. With
+/// <see cref="SwitchAt"/> (a scheduled activation, armed) the agent holds the order and switches when its own clock reaches
+/// that instant, whether or not the control plane is reachable then; without it, at once.
+/// </summary>
+public sealed record SwitchOrder(long ReleaseId, long Generation, DateTimeOffset? SwitchAt = null);
 
 /// <summary>
 /// One line of GET /api/v1/datasets/{d}/versions/{v}/changes?since=B&amp;after=SKU&amp;limit=N (NDJSON, sorted by SKU):

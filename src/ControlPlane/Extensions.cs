@@ -8,7 +8,10 @@ using ControlPlane.Identity;
 using ControlPlane.Infrastructure;
 using ControlPlane.LiveChanges;
 using ControlPlane.Releases;
+using ControlPlane.Scheduling;
 using ControlPlane.Tiers;
+using ControlPlane.Waves;
+using ControlPlane.Webhooks;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Options;
 using Npgsql;
@@ -50,6 +53,7 @@ public static class Extensions
         services.AddGovernance();
         services.AddHostedService<DesiredStateListener>();
         services.AddHostedService<DeadlineSweeper>();
+        builder.AddScheduling();
 
         services.AddSingleton<Guardrails>();
         services.AddSingleton<ImportService>();
@@ -62,6 +66,7 @@ public static class Extensions
         services.AddSingleton<DesiredStateSignal>();
         services.AddTiers();
         services.AddLiveChanges();
+        services.AddWebhooks();
 
         services.AddProblemDetails();
         services.AddExceptionHandler<ProblemExceptionHandler>();
@@ -108,9 +113,12 @@ public static class Extensions
         app.MapEnvironmentsApi();
         app.MapAgentsApi();
         app.MapReleasesApi();
+        app.MapSchedulesApi();
         app.MapGovernanceApi();
         app.MapTiersApi();
         app.MapLiveChangesApi();
+        app.MapWavesApi();
+        app.MapWebhooksApi();
         return app;
     }
 }

@@ -84,6 +84,14 @@ public sealed partial class PublishAndRollbackTests(ITestOutputHelper output)
 
         await page.GotoAsync("/");
         await Expect(card.GetByTestId("live-release")).ToHaveTextAsync($"#{firstRelease}");
+
+        // The audit log, filtered to the operator, shows her sign-in (what the control plane audits today).
+        await page.GotoAsync("/audit");
+        await page.GetByTestId("audit-actor").FillAsync(Users.Operator);
+        await page.GetByTestId("audit-filter").ClickAsync();
+        await Expect(page.GetByTestId("audit")).ToContainTextAsync("user.login");
+        await Expect(page.GetByTestId("audit").Locator("tbody tr td:nth-child(2)")).ToContainTextAsync([Users.Operator]);
+        await UiDeployment.ScreenshotAsync(page, "audit");
     }
 
     [GeneratedRegex(@"/releases/(\d+)$")]

@@ -40,8 +40,9 @@ public sealed class RoleTests(ITestOutputHelper output)
         await Expect(page.GetByTestId("live-release").First).ToHaveTextAsync($"#{first}");
         await Expect(page.GetByTestId("rollback")).ToBeDisabledAsync();
 
-        // Opened by its URL anyway, the rollback confirmation offers no button, and the form post is refused.
-        await page.GotoAsync($"/environments/{cluster.Environment}/rollback");
+        // Opened by its URL anyway (to the pending release), the rollback confirmation's button is disabled too.
+        await page.GotoAsync($"/environments/{cluster.Environment}/rollback?to={pending}");
+        await Expect(page.GetByTestId("rollback-confirm")).ToContainTextAsync($"Release #{pending} goes live instead of release #{first}");
         await Expect(page.GetByTestId("confirm-rollback")).ToBeDisabledAsync();
 
         // The server refuses it on its own: the viewer's own token cannot publish.

@@ -100,7 +100,8 @@ public sealed class AgentLoopTests
         var client = new ControlPlaneClient(http);
         var status = new AgentStatus(TimeProvider.System);
         var reporter = new AgentReporter(client, status, TimeProvider.System, NullLogger<AgentReporter>.Instance);
-        var loop = new AgentLoop(options, TestRedis.Client(), client, status, reporter, TimeProvider.System, NullLogger<AgentLoop>.Instance);
+        var armed = new ArmedSwitch(status, reporter, TimeProvider.System, NullLogger<ArmedSwitch>.Instance);
+        var loop = new AgentLoop(options, TestRedis.Client(), client, status, reporter, armed, TimeProvider.System, NullLogger<AgentLoop>.Instance);
         await loop.StartAsync(CancellationToken.None);
         return loop;
     }

@@ -39,10 +39,15 @@ public sealed class ControlPlaneClient(HttpClient http)
             ?? throw new InvalidOperationException("The registration answer was empty.");
     }
 
-    public async Task ReportAsync(string agentId, AgentReport report, CancellationToken cancellationToken)
+    /// <summary>Sends a report; returns the control plane's clock when it answered (null if it did not say).</summary>
+    public async Task<DateTimeOffset?> ReportAsync(string agentId, AgentReport report, CancellationToken cancellationToken)
     {
         using var response = await http.PostAsJsonAsync($"api/v1/agents/{Uri.EscapeDataString(agentId)}/report", report, Json, cancellationToken);
         await EnsureSuccessAsync(response, cancellationToken);
+        return response.Headers.TryGetValues(ClockHeaders.ServerTime, out var values)
+            && DateTimeOffset.TryParse(values.FirstOrDefault(), CultureInfo.InvariantCulture, DateTimeStyles.RoundtripKind, out var serverTime)
+            ? serverTime
+            : null;
     }
 
     /// <summary>

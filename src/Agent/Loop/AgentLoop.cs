@@ -18,6 +18,7 @@ public sealed partial class AgentLoop(
     ControlPlaneClient client,
     AgentStatus status,
     AgentReporter reporter,
+    ArmedSwitch armed,
     TimeProvider time,
     ILogger<AgentLoop> logger) : BackgroundService
 {
@@ -30,6 +31,9 @@ public sealed partial class AgentLoop(
         var store = new LayerStore(redis, agent.Environment);
         var stager = new LayerStager(store, client, status, agent.ChunkSize, () => reporter.ProgressAsync(stoppingToken), logger);
         await RetryAsync(() => ReaderLibrary.LoadAsync(redis), stoppingToken);
+
+        // Before anything needs the control plane: a switch armed before a restart must still land on time without it.
+        await RetryAsync(() => armed.RestoreAsync(store, stoppingToken), stoppingToken);
         var registered = await RegisterAsync(stoppingToken);
         var heartbeat = TimeSpan.FromSeconds(agent.HeartbeatSeconds > 0 ? agent.HeartbeatSeconds : Math.Max(1, registered.HeartbeatSeconds));
         using var heartbeatStop = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
@@ -111,6 +115,11 @@ public sealed partial class AgentLoop(
 
         _believedLayers |= layers.Count > 0;
         status.SetLive(pointer);
+        if (armed.Order is { } holding && desired.Live?.Generation != holding.Live.Generation)
+        {
+            // The scheduled switch was called off (or replaced): nothing may fire at its time.
+            await armed.DisarmAsync(store);
+        }
 
         // A switch to a release already held (a rollback to a hot release, the barrier of a publication) is the
         // latency readers wait on: do it before any staging or retention work.
@@ -196,6 +205,15 @@ public sealed partial class AgentLoop(
             var versions = manifest.Datasets.ToDictionary(d => d.Key, d => d.Value.Version, StringComparer.Ordinal);
             // The watermarks tell readers which live changes the release shows (README, "Live changes").
             var watermarks = manifest.Datasets.ToDictionary(d => d.Key, d => d.Value.ChangeWatermark, StringComparer.Ordinal);
+            if (order.SwitchAt is { } switchAt && switchAt > time.GetUtcNow())
+            {
+                // A scheduled activation: hold it and switch at its instant by this clock, reachable or not.
+                await armed.ArmAsync(store, new ArmedOrder(switchAt, new LivePointer(order.ReleaseId, order.Generation, release.Layers, versions, switchAt, watermarks)),
+                    CancellationToken.None);
+                status.SetLive(pointer);
+                return;
+            }
+
             var stored = await store.SwitchAsync(new LivePointer(order.ReleaseId, order.Generation, release.Layers, versions, time.GetUtcNow(), watermarks));
             LogSwitched(order.ReleaseId, order.Generation, stored);
             pointer = await store.GetPointerAsync();

@@ -19,7 +19,15 @@ public sealed partial class AgentReporter(ControlPlaneClient client, AgentStatus
 
         try
         {
-            await client.ReportAsync(AgentId, status.ToReport(), cancellationToken);
+            // NTP-style: the server stamped its answer somewhere in our round trip; assume the middle.
+            var sent = time.GetUtcNow();
+            var serverTime = await client.ReportAsync(AgentId, status.ToReport(), cancellationToken);
+            var received = time.GetUtcNow();
+            if (serverTime is { } server)
+            {
+                var roundTrip = received - sent;
+                status.SetClockOffset((sent + (roundTrip / 2) - server).TotalMilliseconds, roundTrip.TotalMilliseconds);
+            }
         }
         catch (Exception exception) when (exception is HttpRequestException or TaskCanceledException && !cancellationToken.IsCancellationRequested)
         {

@@ -12,6 +12,8 @@ public sealed class AgentStatus(TimeProvider time)
     private StagingProgress? _staging;
     private string? _lastError;
     private bool _redisDataLost;
+    private double? _clockOffsetMs;
+    private double? _roundTripMs;
 
     public bool RedisDataLost
     {
@@ -65,11 +67,21 @@ public sealed class AgentStatus(TimeProvider time)
         }
     }
 
+    /// <summary>The latest measurement of this clock against the control plane's (milliseconds this clock is ahead).</summary>
+    public void SetClockOffset(double offsetMs, double roundTripMs)
+    {
+        lock (_lock)
+        {
+            (_clockOffsetMs, _roundTripMs) = (offsetMs, roundTripMs);
+        }
+    }
+
     public AgentReport ToReport()
     {
         lock (_lock)
         {
-            return new AgentReport(time.GetUtcNow(), _liveRelease, _liveGeneration, _held, _staging, _lastError, _redisDataLost);
+            return new AgentReport(
+                time.GetUtcNow(), _liveRelease, _liveGeneration, _held, _staging, _lastError, _redisDataLost, _clockOffsetMs, _roundTripMs);
         }
     }
 }

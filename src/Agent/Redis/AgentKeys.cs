@@ -19,6 +19,8 @@ public static class AgentKeys
 
     /// <summary>HASH dataset -> last applied sequence number of its live change log; "dataset:count" -> changes applied in all.</summary>
     public static string AppliedChanges(string environment) => $"cp:{environment}:agent:changes";
+    /// <summary>STRING: the armed switch (<see cref="ArmedOrder"/> JSON), so a restarted agent still switches on time without the control plane.</summary>
+    public static string Armed(string environment) => $"cp:{environment}:agent:armed";
 
     /// <summary>The field of a layer in the layers and retiring hashes.</summary>
     public static string LayerField(string dataset, int layer) => $"{dataset}:{layer}";

@@ -177,6 +177,25 @@ public sealed class LayerStore(IRedisClient redis, string environment)
     /// Points readers at <paramref name="live"/> if the stored generation is lower than its generation; a lower or
     /// equal order is a no-op. Returns the generation stored afterwards.
     /// </summary>
+    /// <summary>Keeps the armed switch in Redis beside the data it names, for a restart before its time.</summary>
+    public async Task SaveArmedAsync(ArmedOrder? armed)
+    {
+        if (armed is null)
+        {
+            await redis.ExecuteAsync("DEL", AgentKeys.Armed(environment));
+        }
+        else
+        {
+            await redis.ExecuteAsync("SET", AgentKeys.Armed(environment), JsonSerializer.Serialize(armed, Json));
+        }
+    }
+
+    public async Task<ArmedOrder?> LoadArmedAsync()
+    {
+        var json = (await redis.ExecuteAsync("GET", AgentKeys.Armed(environment))).AsString();
+        return json is null ? null : JsonSerializer.Deserialize<ArmedOrder>(json, Json);
+    }
+
     public async Task<long> SwitchAsync(LivePointer live) =>
         (await redis.EvalAsync(LayerScripts.Switch, [_live, _layers], [Text(live.Generation), JsonSerializer.Serialize(live, Json)])).AsInt64();
 
@@ -325,3 +344,6 @@ public sealed class LayerStore(IRedisClient redis, string environment)
 
     private static string Text(long value) => value.ToString(CultureInfo.InvariantCulture);
 }
+
+/// <summary>A switch the agent holds until <see cref="SwitchAt"/> by its own clock: the pointer (<see cref="Live"/>) to write then.</summary>
+public sealed record ArmedOrder(DateTimeOffset SwitchAt, LivePointer Live);

@@ -11,12 +11,17 @@ public static class PublishCommand
     public static Command Create(CommandRunner runner)
     {
         var release = new Argument<long>("release") { Description = "Release id (from 'cpctl release create')" };
+        var emergency = new Option<bool>("--emergency") { Description = "Publish without the approvals the policy asks for (its emergency role only; needs --reason)" };
+        var reason = new Option<string?>("--reason") { Description = "Why, for the audit log (required with --emergency)" };
         var wait = new WaitOptions();
-        var command = new Command("publish", "Publish a release: agents stage it, then all switch at once.") { release };
+        var command = new Command("publish", "Publish a release: agents stage it, then all switch at once.") { release, emergency, reason };
         wait.AddTo(command);
         runner.SetAction(command, async (parse, context, cancellationToken) =>
         {
-            var started = await context.Client.PublishAsync(parse.GetValue(release), cancellationToken);
+            var request = parse.GetValue(emergency) || parse.GetValue(reason) is not null
+                ? new PublishRequest(Emergency: parse.GetValue(emergency) ? true : null, Reason: parse.GetValue(reason))
+                : null;
+            var started = await context.Client.PublishAsync(parse.GetValue(release), request, cancellationToken);
             return await StartedAsync(context, started, parse, wait, cancellationToken);
         });
         return command;

@@ -13,6 +13,7 @@ public static class ReleaseCommands
         var release = new Command("release", "Create and list releases (a manifest {dataset -> version} for one environment).");
         release.Subcommands.Add(CreateCommand(runner));
         release.Subcommands.Add(ListCommand(runner));
+        release.Subcommands.Add(GovernanceCommands.Approve(runner));
         return release;
     }
 

@@ -49,6 +49,11 @@ public static class StatusCommand
             ? $"  live:      release {live.Id} since {view.LiveSince:yyyy-MM-dd HH:mm:ss}Z: {ReleaseCommands.Describe(live.Versions)}{(live.Note is { } n ? "  # " + n : "")}"
             : "  live:      nothing yet");
         await output.WriteLineAsync($"  hot:       {(view.HotReleases.Count == 0 ? "none" : string.Join(", ", view.HotReleases))}");
+        foreach (var pin in view.Pins)
+        {
+            await output.WriteLineAsync($"  pinned:    pin {pin.Id}{(pin.Group is { } g ? " (group " + g + ")" : "")} by {pin.CreatedBy}: {pin.Reason}");
+        }
+
         if (view.InFlight is { } inFlight)
         {
             await output.WriteLineAsync($"  in flight: {inFlight.Kind} {inFlight.Id} of release {inFlight.ReleaseId}, {inFlight.State}");
@@ -83,6 +88,17 @@ public static class StatusCommand
         await output.WriteLineAsync($"Release {r.Id} for {r.Environment}: {view.State}");
         await output.WriteLineAsync($"  versions:  {ReleaseCommands.Describe(r.Versions)}");
         await output.WriteLineAsync($"  created:   {r.CreatedAt:yyyy-MM-dd HH:mm:ss}Z by {r.CreatedBy}{(r.Note is { } n ? "  # " + n : "")}");
+        if (view.Approval is { } approval)
+        {
+            await output.WriteLineAsync($"  approvals: {approval.Given} of {approval.Required}{(view.WaitingForApproval ? " (waiting for approval)" : "")}" +
+                string.Concat(approval.Approvals.Select(a => $"; {a.Approver} at {a.ApprovedAt:yyyy-MM-dd HH:mm:ss}Z")));
+            foreach (var warning in approval.Warnings)
+            {
+                var acknowledged = !approval.UnacknowledgedWarnings.Contains(warning.Id);
+                await output.WriteLineAsync($"  warning:   {warning.Id} {warning.Dataset} v{warning.Version} {warning.Code}: {warning.Message}{(acknowledged ? " (acknowledged)" : "")}");
+            }
+        }
+
         if (view.Publication is { } p)
         {
             await WritePublicationAsync(output, p);

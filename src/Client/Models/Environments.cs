@@ -13,11 +13,18 @@ public sealed record EnvironmentView(
     IReadOnlyList<long> HotReleases,
     PublicationInfo? InFlight,
     PublicationInfo? Partial,
-    IReadOnlyList<GroupView> Groups);
+    IReadOnlyList<GroupView> Groups)
+{
+    /// <summary>Active pins: while any is there, nothing new goes live.</summary>
+    public IReadOnlyList<PinInfo> Pins { get; init; } = [];
+}
 
 public sealed record GroupView(string Name, IReadOnlyList<AgentView> Agents);
 
-public sealed record EnvironmentSummary(string Name, IReadOnlyList<string> Groups, long? LiveReleaseId, long Generation);
+public sealed record EnvironmentSummary(string Name, IReadOnlyList<string> Groups, long? LiveReleaseId, long Generation)
+{
+    public IReadOnlyList<PinInfo> Pins { get; init; } = [];
+}
 
 public sealed record CreateEnvironmentRequest(string Name, IReadOnlyList<string> Groups);
 

@@ -5,7 +5,7 @@ namespace ControlPlane.Client;
 // The JSON of the identity and audit API (src/ControlPlane/Identity, Audit).
 
 /// <summary>Roles a token or user carries (viewer &lt; operator; approver; admin; agent).</summary>
-public static class Roles
+public static class TokenRoles
 {
     public const string Viewer = "viewer";
     public const string Operator = "operator";
@@ -14,6 +14,7 @@ public static class Roles
     public const string Agent = "agent";
 }
 
+/// <summary>A short-lived bearer token for a user, its role and when it expires.</summary>
 public sealed record LoginResult(string Token, string Username, string Role, DateTimeOffset ExpiresAt);
 
 /// <summary>Who the presented token acts as.</summary>

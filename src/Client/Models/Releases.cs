@@ -8,7 +8,14 @@ public sealed record ReleaseInfo(long Id, string Environment, IReadOnlyDictionar
 public sealed record CreateReleaseRequest(string Environment, IReadOnlyDictionary<string, int> Versions, string? Note = null);
 
 /// <summary>A release with the state of its latest publication (<see cref="PublicationStates.Pending"/> when never published).</summary>
-public sealed record ReleaseView(ReleaseInfo Release, string State, PublicationInfo? Publication);
+public sealed record ReleaseView(ReleaseInfo Release, string State, PublicationInfo? Publication)
+{
+    /// <summary>Approvals given and needed, and the guardrail warnings to acknowledge.</summary>
+    public ApprovalState? Approval { get; init; }
+
+    /// <summary>Not live, and a publish would be refused until the approvals (and acknowledgements) are complete.</summary>
+    public bool WaitingForApproval { get; init; }
+}
 
 /// <summary>A run that makes a release live (kind "publish" or "rollback").</summary>
 public sealed record PublicationInfo(
@@ -29,7 +36,31 @@ public sealed record PublicationInfo(
     IReadOnlyList<PublicationAgent> Agents)
 {
     public bool IsInFlight => PublicationStates.IsInFlight(State);
+
+    /// <summary>Of a publication in waves: each wave with its agents, state and timings; null when all agents go at once.</summary>
+    public IReadOnlyList<WaveInfo>? Waves { get; init; }
+
+    public int? CurrentWave { get; init; }
+
+    public int? CanaryPercent { get; init; }
+
+    public int? HoldSeconds { get; init; }
+
+    public DateTimeOffset? HoldUntil { get; init; }
 }
+
+/// <summary>
+/// The optional body of publish: groups wave by wave, or a canary share first (holdSeconds promotes automatically);
+/// an emergency publish skips approvals (the policy's emergency role, with a reason).
+/// </summary>
+public sealed record PublishRequest(
+    IReadOnlyList<IReadOnlyList<string>>? Waves = null, int? CanaryPercent = null, int? HoldSeconds = null,
+    bool? Emergency = null, string? Reason = null);
+
+public sealed record WaveInfo(
+    int Wave, IReadOnlyList<string>? Groups, IReadOnlyList<string> Agents, string State, long? Generation,
+    DateTimeOffset? StartedAt, string? StartedBy, DateTimeOffset? StagedAt, DateTimeOffset? LiveAt, DateTimeOffset? EndedAt,
+    double? StagingSeconds, double? SwitchingSeconds);
 
 public sealed record PublicationAgent(
     string AgentId, string Group, string Phase, long RecordsStaged, long RecordsTotal, long Bytes,
@@ -51,7 +82,13 @@ public static class PublicationStates
     public const string Superseded = "Superseded";
     public const string Partial = "Partial";
 
-    public static bool IsInFlight(string state) => state is Staging or Staged or Switching;
+    /// <summary>A wave is live and the next waits for promote (or its hold time).</summary>
+    public const string Holding = "Holding";
+
+    /// <summary>The waves already live switch back to the release live before.</summary>
+    public const string Aborting = "Aborting";
+
+    public static bool IsInFlight(string state) => state is Staging or Staged or Switching or Holding or Aborting;
 }
 
 /// <summary>Phases of one agent within a publication.</summary>

@@ -20,4 +20,11 @@ public sealed class AgentOptions
     /// <summary>How long a desired-state request is held when nothing changes.</summary>
     [Range(1, 300)]
     public int LongPollSeconds { get; set; } = 30;
+
+    /// <summary>
+    /// An agent whose clock is further off the control plane's (as it measures it on its reports) is shown as skewed,
+    /// and a scheduled switch is not armed on its environment: the control plane orders it at the time instead.
+    /// </summary>
+    [Range(1, 60_000)]
+    public int MaxClockSkewMs { get; set; } = 500;
 }

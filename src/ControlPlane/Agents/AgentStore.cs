@@ -20,6 +20,8 @@ public sealed record AgentView(
 
     /// <summary>Per dataset with live changes: the last change this agent applied and how far behind it is (README, "Live changes").</summary>
     public IReadOnlyList<AgentChangeLag> Changes { get; init; } = [];
+    /// <summary>True when the agent's clock is further off the control plane's than Agents:MaxClockSkewMs: scheduled switches are not armed.</summary>
+    public bool ClockSkewed { get; init; }
 }
 
 public abstract record RegistrationOutcome
@@ -103,7 +105,10 @@ public sealed class AgentStore(NpgsqlDataSource dataSource, IOptions<AgentOption
                 agents.Add(new AgentView(
                     reader.GetString(0), reader.GetString(1), reader.GetString(2), status, reader.GetFieldValue<DateTimeOffset>(3), lastSeen,
                     report?.LiveReleaseId, report?.LiveGeneration ?? 0, report?.Held.Select(h => h.ReleaseId).ToList() ?? [],
-                    report?.Staging, report?.LastError, report?.RedisDataLost ?? false, reader.GetNullable<double>(6)));
+                    report?.Staging, report?.LastError, report?.RedisDataLost ?? false, reader.GetNullable<double>(6))
+                {
+                    ClockSkewed = reader.GetNullable<double>(6) is { } offset && Math.Abs(offset) > options.Value.MaxClockSkewMs,
+                });
             }
         }
 
@@ -118,7 +123,7 @@ public sealed class AgentStore(NpgsqlDataSource dataSource, IOptions<AgentOption
         await connection.ExecuteAsync(
             """
             DELETE FROM publication_agents WHERE agent_id = @id
-              AND publication_id IN (SELECT id FROM publications WHERE state IN ('Staging', 'Staged', 'Switching', 'Partial'))
+              AND publication_id IN (SELECT id FROM publications WHERE state IN ('Staging', 'Staged', 'Switching', 'Holding', 'Aborting', 'Partial'))
             """, cancellationToken, ("id", agentId));
         var removed = await connection.ExecuteAsync(
             "UPDATE agents SET last_seen_at = '-infinity' WHERE id = @id", cancellationToken, ("id", agentId)) > 0;

@@ -53,8 +53,11 @@ public static class AgentsApi
     }
 
     private static async Task<Results<NoContent, ProblemHttpResult>> Report(
-        string id, AgentReport report, AgentStore agents, PublicationCoordinator coordinator, CancellationToken cancellationToken)
+        string id, AgentReport report, AgentStore agents, PublicationCoordinator coordinator, HttpContext context, TimeProvider time,
+        CancellationToken cancellationToken)
     {
+        // The agent measures its clock offset NTP-style from this and its request's round trip (scheduled switches).
+        context.Response.Headers[ClockHeaders.ServerTime] = time.GetUtcNow().ToString("O", System.Globalization.CultureInfo.InvariantCulture);
         if (await agents.EnvironmentOfAsync(id, cancellationToken) is not { } environment)
         {
             return Problems.NotFound($"Agent '{id}' is not registered; POST /api/v1/agents/register first.");
@@ -82,7 +85,7 @@ public static class AgentsApi
 
         // Take the wake-up before reading, so a change committed in between is not missed.
         var changed = signal.Next(environment);
-        var state = await builder.BuildAsync(environment, cancellationToken);
+        var state = await builder.BuildAsync(environment, id, cancellationToken);
         if (state.ETag != known || wait == TimeSpan.Zero)
         {
             return TypedResults.Ok(state);
@@ -101,7 +104,7 @@ public static class AgentsApi
             }
 
             changed = signal.Next(environment);
-            state = await builder.BuildAsync(environment, cancellationToken);
+            state = await builder.BuildAsync(environment, id, cancellationToken);
             if (state.ETag != known)
             {
                 return TypedResults.Ok(state);

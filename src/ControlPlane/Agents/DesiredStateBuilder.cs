@@ -5,6 +5,7 @@ using ControlPlane.Datasets;
 using ControlPlane.Infrastructure;
 using ControlPlane.Releases;
 using ControlPlane.Tiers;
+using ControlPlane.Waves;
 using Npgsql;
 
 namespace ControlPlane.Agents;
@@ -15,13 +16,20 @@ namespace ControlPlane.Agents;
 /// </summary>
 public sealed class DesiredStateBuilder(NpgsqlDataSource dataSource, TierPolicyStore policies)
 {
-    public async Task<DesiredState> BuildAsync(string environment, CancellationToken cancellationToken)
+    public Task<DesiredState> BuildAsync(string environment, CancellationToken cancellationToken) =>
+        BuildAsync(environment, agentId: null, cancellationToken);
+
+    /// <summary>
+    /// The desired state of one agent: during a publication in waves agents differ (their wave may have switched, or
+    /// not started yet).
+    /// </summary>
+    public async Task<DesiredState> BuildAsync(string environment, string? agentId, CancellationToken cancellationToken)
     {
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
 
         // The environment's hot tier policy (Tiers/), or Agents:HotRetention when it has none.
         var retention = await policies.HotReleasesAsync(connection, environment, cancellationToken);
-        var (hold, live) = await HoldAsync(connection, environment, retention, cancellationToken);
+        var (hold, live) = await HoldAsync(connection, environment, retention, cancellationToken, agentId);
         var manifests = new List<ReleaseManifest>();
         foreach (var releaseId in hold)
         {
@@ -37,13 +45,15 @@ public sealed class DesiredStateBuilder(NpgsqlDataSource dataSource, TierPolicyS
     /// up to <paramref name="retention"/> releases that were live before. The tiers' protection reads it too.
     /// </summary>
     internal static async Task<(List<long> Hold, SwitchOrder? Live)> HoldAsync(
-        NpgsqlConnection connection, string environment, int retention, CancellationToken cancellationToken)
+        NpgsqlConnection connection, string environment, int retention, CancellationToken cancellationToken, string? agentId = null)
     {
         (long Release, string State, long? Generation)? inFlight = null;
+        long? wavedInFlight = null;
+        DateTimeOffset? switchAt = null;
         var history = new List<(long Release, string State, long? Generation)>();
         await using (var command = connection.Command(
             """
-            SELECT release_id, state, generation FROM publications
+            SELECT release_id, state, generation, switch_at, wave_count IS NOT NULL FROM publications
             WHERE environment = @env AND state IN ('Staging', 'Staged', 'Switching', 'Live', 'Partial', 'Superseded')
             ORDER BY id DESC LIMIT @limit
             """, ("env", environment), ("limit", 20 + retention * 4)))
@@ -52,9 +62,18 @@ public sealed class DesiredStateBuilder(NpgsqlDataSource dataSource, TierPolicyS
             while (await reader.ReadAsync(cancellationToken))
             {
                 var row = (reader.GetInt64(0), reader.GetString(1), reader.GetNullable<long>(2));
-                if (PublicationStates.IsInFlight(row.Item2))
+                if (PublicationStates.IsInFlight(row.Item2) && reader.GetBoolean(4))
                 {
-                    inFlight ??= row;
+                    // In flight in waves: what it asks of an agent depends on the agent's wave (below).
+                    wavedInFlight ??= row.Item1;
+                }
+                else if (PublicationStates.IsInFlight(row.Item2))
+                {
+                    if (inFlight is null)
+                    {
+                        inFlight = row;
+                        switchAt = reader.GetNullable<DateTimeOffset>(3);
+                    }
                 }
                 else
                 {
@@ -66,7 +85,8 @@ public sealed class DesiredStateBuilder(NpgsqlDataSource dataSource, TierPolicyS
         SwitchOrder? live = null;
         if (inFlight is { State: PublicationStates.Switching, Generation: { } switching })
         {
-            live = new SwitchOrder(inFlight.Value.Release, switching);
+            // An armed scheduled activation carries its instant; agents switch from their own clocks (docs/schedules.md).
+            live = new SwitchOrder(inFlight.Value.Release, switching, switchAt);
         }
         else if (history.FirstOrDefault(h => h.State is PublicationStates.Live or PublicationStates.Partial) is { Generation: { } generation } current)
         {
@@ -77,6 +97,26 @@ public sealed class DesiredStateBuilder(NpgsqlDataSource dataSource, TierPolicyS
         if (inFlight is { } flying)
         {
             hold.Add(flying.Release);
+        }
+
+        if (agentId is null && wavedInFlight is { } waved)
+        {
+            // The environment as a whole (the tiers' protection) holds the release some waves stage or serve.
+            hold.Add(waved);
+        }
+        else if (agentId is not null)
+        {
+            // The latest decision wins: generations only grow, so the order with the highest one is the newest.
+            var (waveHold, waveOrder) = await WaveStore.ForAgentAsync(connection, environment, agentId, cancellationToken);
+            if (waveHold is { } holdNow && !hold.Contains(holdNow))
+            {
+                hold.Add(holdNow);
+            }
+
+            if (waveOrder is not null && (live is null || waveOrder.Generation > live.Generation))
+            {
+                live = waveOrder;
+            }
         }
 
         if (live is not null && !hold.Contains(live.ReleaseId))
@@ -129,6 +169,11 @@ public sealed class DesiredStateBuilder(NpgsqlDataSource dataSource, TierPolicyS
     private static string ETagOf(IEnumerable<long> hold, SwitchOrder? live, int retention)
     {
         var text = $"{string.Join(',', hold)}|{live?.ReleaseId}:{live?.Generation}|{retention}";
+        if (live?.SwitchAt is { } at)
+        {
+            text += $"|{at.UtcTicks}";
+        }
+
         return Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(text)))[..16];
     }
 }

@@ -20,7 +20,14 @@ public sealed record EnvironmentView(
     public IReadOnlyList<Governance.PinInfo> Pins { get; init; } = [];
 }
 
-public sealed record GroupView(string Name, IReadOnlyList<AgentView> Agents);
+public sealed record GroupView(string Name, IReadOnlyList<AgentView> Agents)
+{
+    /// <summary>
+    /// The releases the group's agents serve (from their reports), most common first: one release normally; during a
+    /// publication in waves the groups already switched show the new one.
+    /// </summary>
+    public IReadOnlyList<long> LiveReleases { get; init; } = [];
+}
 
 public sealed record EnvironmentSummary(string Name, IReadOnlyList<string> Groups, long? LiveReleaseId, long Generation)
 {
@@ -93,7 +100,7 @@ public sealed class EnvironmentStore(NpgsqlDataSource dataSource, AgentStore age
         var live = liveReleaseId is { } id ? await ReleaseStore.GetAsync(connection, id, cancellationToken) : null;
         var liveSince = await connection.ScalarAsync<DateTimeOffset?>(
             "SELECT live_at FROM publications WHERE environment = @env AND state = 'Live' ORDER BY id DESC LIMIT 1", cancellationToken, ("env", name));
-        var inFlight = await PublicationWhereAsync(connection, name, "state IN ('Staging', 'Staged', 'Switching')", cancellationToken);
+        var inFlight = await PublicationWhereAsync(connection, name, "state IN ('Staging', 'Staged', 'Switching', 'Holding', 'Aborting')", cancellationToken);
         var partial = await PublicationWhereAsync(connection, name, "state = 'Partial'", cancellationToken);
         var now = time.GetUtcNow();
         var agentViews = (await agents.ListAsync(connection, name, cancellationToken))
@@ -109,7 +116,12 @@ public sealed class EnvironmentStore(NpgsqlDataSource dataSource, AgentStore age
             while (await reader.ReadAsync(cancellationToken))
             {
                 var group = reader.GetString(0);
-                groups.Add(new GroupView(group, [.. agentViews.Where(a => a.Group == group)]));
+                var members = agentViews.Where(a => a.Group == group).ToList();
+                groups.Add(new GroupView(group, members)
+                {
+                    LiveReleases = [.. members.Where(a => a.LiveReleaseId is not null && a.Status != "stale")
+                        .GroupBy(a => a.LiveReleaseId!.Value).OrderByDescending(g => g.Count()).ThenByDescending(g => g.Key).Select(g => g.Key)],
+                });
             }
         }
 

@@ -4,12 +4,16 @@ using ControlPlane.Governance;
 using ControlPlane.Identity;
 using ControlPlane.Infrastructure;
 using ControlPlane.Releases;
+using ControlPlane.Scheduling;
 using Microsoft.AspNetCore.Http.HttpResults;
 
 namespace ControlPlane.Environments;
 
-/// <summary>Body of POST .../rollback; <see cref="Reason"/> goes to the audit log.</summary>
-public sealed record RollbackRequest(long? ToRelease, string? Reason = null);
+/// <summary>
+/// Body of POST .../rollback; <see cref="Reason"/> goes to the audit log. <see cref="OverrideSchedule"/> confirms a rollback
+/// while a schedule holds the environment (also accepted as a query parameter).
+/// </summary>
+public sealed record RollbackRequest(long? ToRelease, string? Reason = null, bool? OverrideSchedule = null);
 
 public static class EnvironmentsApi
 {
@@ -60,8 +64,8 @@ public static class EnvironmentsApi
             : Problems.NotFound($"There is no environment '{name}'.");
 
     private static async Task<Results<Accepted<PublicationInfo>, ProblemHttpResult>> Rollback(
-        string name, RollbackRequest? request, HttpContext context, EnvironmentStore environments, PublicationCoordinator coordinator,
-        CancellationToken cancellationToken)
+        string name, RollbackRequest? request, bool? overrideSchedule, HttpContext context, EnvironmentStore environments, PublicationCoordinator coordinator,
+        ScheduleCommands schedules, CancellationToken cancellationToken)
     {
         if (!await environments.ExistsAsync(name, cancellationToken))
         {
@@ -71,6 +75,13 @@ public static class EnvironmentsApi
         if (FreeText.Problem("reason", request?.Reason, required: false) is { } bad)
         {
             return bad;
+        }
+
+        // A schedule holding the environment asks for confirmation and records the override.
+        if (await SchedulesApi.GuardManualAsync(schedules, name, overrideSchedule ?? request?.OverrideSchedule, "rollback", DatasetsApi.Actor(context),
+                cancellationToken) is { } held)
+        {
+            return held;
         }
 
         var authority = new PublishAuthority(DatasetsApi.Actor(context), Identity.Actor.RoleOf(context), Reason: request?.Reason);

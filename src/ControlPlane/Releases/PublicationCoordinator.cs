@@ -2,6 +2,8 @@ using System.Text.Json;
 using ControlPlane.Agents;
 using ControlPlane.Governance;
 using ControlPlane.Infrastructure;
+using ControlPlane.Waves;
+using ControlPlane.Webhooks;
 using Microsoft.Extensions.Options;
 using ControlPlane.Tiers;
 using Npgsql;
@@ -17,6 +19,8 @@ public abstract record PublishOutcome
 
     public sealed record Conflict(string Detail) : PublishOutcome;
 
+    /// <summary>The request names something wrong (an unknown group in a wave, say): 400 naming the field.</summary>
+    public sealed record Invalid(string Field, string Detail) : PublishOutcome;
     /// <summary>Governance refused it (a pin, missing approvals, an emergency not allowed): the status and what is missing.</summary>
     public sealed record Refused(int Status, string Title, string Detail, IDictionary<string, object?> Extensions) : PublishOutcome;
 }
@@ -38,11 +42,14 @@ public sealed partial class PublicationCoordinator(
 {
     internal static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
 
-    public Task<PublishOutcome> StartAsync(long releaseId, string kind, string actor, CancellationToken cancellationToken) =>
-        StartAsync(releaseId, kind, new PublishAuthority(actor), cancellationToken);
+    public Task<PublishOutcome> StartAsync(
+        long releaseId, string kind, string actor, CancellationToken cancellationToken, ScheduledStart? scheduled = null) =>
+        StartAsync(releaseId, kind, new PublishAuthority(actor), cancellationToken, scheduled);
 
     /// <summary>Starts a publication unless a pin or the approval policy stands in the way (Governance/PublishGate.cs).</summary>
-    public async Task<PublishOutcome> StartAsync(long releaseId, string kind, PublishAuthority authority, CancellationToken cancellationToken)
+    public async Task<PublishOutcome> StartAsync(
+        long releaseId, string kind, PublishAuthority authority, CancellationToken cancellationToken, ScheduledStart? scheduled = null,
+        WaveRequest? waves = null)
     {
         var actor = authority.Actor;
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
@@ -61,6 +68,11 @@ public sealed partial class PublicationCoordinator(
             "SELECT live_release_id FROM environments WHERE name = @env FOR UPDATE", ("env", release.Environment)))
         {
             previousLive = await lockEnvironment.ExecuteScalarAsync(cancellationToken) is long live ? live : null;
+        }
+
+        if (waves is not null && await WavePlanner.ValidateAsync(connection, release.Environment, waves, cancellationToken) is { } invalid)
+        {
+            return invalid;
         }
 
         if (await PublishGate.CheckAsync(connection, release, kind, authority, cancellationToken) is { } refused)
@@ -84,11 +96,13 @@ public sealed partial class PublicationCoordinator(
         var participants = await ParticipantsAsync(connection, release.Environment, now, cancellationToken);
         var publicationId = await connection.ScalarAsync<long>(
             """
-            INSERT INTO publications (environment, release_id, kind, state, previous_release_id, requested_at, requested_by, stage_deadline_at)
-            VALUES (@env, @release, @kind, 'Staging', @previous, @now, @actor, @deadline) RETURNING id
+            INSERT INTO publications (environment, release_id, kind, state, previous_release_id, requested_at, requested_by, stage_deadline_at,
+                                      schedule_id, switch_at)
+            VALUES (@env, @release, @kind, 'Staging', @previous, @now, @actor, @deadline, @schedule, @switchAt) RETURNING id
             """, cancellationToken,
             ("env", release.Environment), ("release", releaseId), ("kind", kind), ("previous", previousLive), ("now", now), ("actor", actor),
-            ("deadline", now + publishOptions.Value.StageTimeout));
+            ("deadline", scheduled?.StageDeadline ?? now + publishOptions.Value.StageTimeout), ("schedule", scheduled?.ScheduleId),
+            ("switchAt", scheduled?.SwitchAt));
         foreach (var (agentId, report) in participants)
         {
             var phase = PhaseOf(report, releaseId, generation: null);
@@ -99,6 +113,11 @@ public sealed partial class PublicationCoordinator(
         }
 
         await gate.RecordAsync(connection, transaction, release, kind, authority, previousLive, publicationId, cancellationToken);
+
+        if (waves is not null)
+        {
+            await WaveStore.PlanAsync(connection, publicationId, waves, now, actor, cancellationToken);
+        }
 
         // A release every agent already holds (a rollback to a hot release) goes straight to the switch.
         await EvaluateAsync(connection, publicationId, now, cancellationToken);
@@ -149,8 +168,9 @@ public sealed partial class PublicationCoordinator(
         var publications = new List<(long Id, long ReleaseId, long? Generation)>();
         await using (var command = connection.Command(
             """
-            SELECT p.id, p.release_id, p.generation FROM publications p
+            SELECT p.id, p.release_id, CASE WHEN p.wave_count IS NULL THEN p.generation ELSE w.generation END FROM publications p
             JOIN publication_agents pa ON pa.publication_id = p.id AND pa.agent_id = @agent
+            LEFT JOIN publication_waves w ON w.publication_id = p.id AND w.wave = pa.wave
             WHERE p.environment = @env AND (p.state = ANY(@states) OR p.state = 'Partial')
             ORDER BY p.id FOR UPDATE OF p
             """, ("agent", agentId), ("env", environment), ("states", PublicationStates.InFlight)))
@@ -165,7 +185,7 @@ public sealed partial class PublicationCoordinator(
         await connection.ExecuteAsync(
             "UPDATE agents SET report = @report::jsonb, last_seen_at = @now, clock_offset_ms = @offset WHERE id = @id",
             cancellationToken, ("report", JsonSerializer.Serialize(report, Json)), ("now", now),
-            ("offset", (report.SentAt - now).TotalMilliseconds), ("id", agentId));
+            ("offset", report.ClockOffsetMs ?? (report.SentAt - now).TotalMilliseconds), ("id", agentId));
         foreach (var (id, releaseId, generation) in publications)
         {
             var phase = PhaseOf(report, releaseId, generation);
@@ -206,7 +226,7 @@ public sealed partial class PublicationCoordinator(
         await using (var command = connection.Command(
             """
             SELECT id, environment FROM publications
-            WHERE state IN ('Staging', 'Staged', 'Switching', 'Partial')
+            WHERE state IN ('Staging', 'Staged', 'Switching', 'Holding', 'Aborting', 'Partial')
             FOR UPDATE SKIP LOCKED
             """))
         await using (var reader = await command.ExecuteReaderAsync(cancellationToken))
@@ -231,6 +251,11 @@ public sealed partial class PublicationCoordinator(
     /// <summary>Moves a locked publication as far as its agents allow; true when its state changed.</summary>
     private async Task<bool> EvaluateAsync(NpgsqlConnection connection, long publicationId, DateTimeOffset now, CancellationToken cancellationToken)
     {
+        if (await connection.ScalarAsync<bool>("SELECT wave_count IS NOT NULL FROM publications WHERE id = @id", cancellationToken, ("id", publicationId)))
+        {
+            return await EvaluateWavesAsync(connection, publicationId, now, cancellationToken);
+        }
+
         string state, environment;
         long releaseId;
         DateTimeOffset stageDeadline;
@@ -258,6 +283,12 @@ public sealed partial class PublicationCoordinator(
 
         if (state is PublicationStates.Staging or PublicationStates.Staged)
         {
+            if (agents.All(a => a.Phase is AgentPhases.Staged or AgentPhases.Switched)
+                && await PassScheduledBarrierAsync(connection, publicationId, state, agents.Select(a => a.Id).ToList(), now, cancellationToken) is { } held)
+            {
+                return held;
+            }
+
             if (agents.All(a => a.Phase is AgentPhases.Staged or AgentPhases.Switched))
             {
                 // The barrier: a new fencing generation, and the order to switch.
@@ -267,6 +298,8 @@ public sealed partial class PublicationCoordinator(
                     "UPDATE publications SET state = 'Switching', generation = @generation, staged_at = @now, switch_deadline_at = @deadline WHERE id = @id",
                     cancellationToken, ("generation", generation), ("now", now), ("deadline", now + publishOptions.Value.SwitchTimeout), ("id", publicationId));
                 LogBarrier(publicationId, releaseId, environment, generation);
+                await ReleaseEvents.EnqueueAsync(connection, ReleaseEventKinds.Staged, environment, releaseId,
+                    new { publicationId, generation, agents = agents.Count }, now, cancellationToken);
                 if (agents.Count == 0)
                 {
                     await GoLiveAsync(connection, publicationId, environment, releaseId, now, cancellationToken);
@@ -283,6 +316,7 @@ public sealed partial class PublicationCoordinator(
                     + ". Nothing was switched.";
                 await EndAsync(connection, publicationId, PublicationStates.Failed, reason, now, cancellationToken);
                 LogEnded(publicationId, PublicationStates.Failed, reason);
+                await ReleaseEvents.EnqueueAsync(connection, ReleaseEventKinds.Failed, environment, releaseId, new { publicationId, reason }, now, cancellationToken);
                 return true;
             }
 
@@ -305,6 +339,7 @@ public sealed partial class PublicationCoordinator(
                 await connection.ExecuteAsync("UPDATE publications SET state = 'Partial', reason = @reason WHERE id = @id",
                     cancellationToken, ("reason", reason), ("id", publicationId));
                 LogEnded(publicationId, PublicationStates.Partial, reason);
+                await ReleaseEvents.EnqueueAsync(connection, ReleaseEventKinds.Partial, environment, releaseId, new { publicationId, reason }, now, cancellationToken);
                 return true;
             }
         }
@@ -323,6 +358,23 @@ public sealed partial class PublicationCoordinator(
         await connection.ExecuteAsync("UPDATE environments SET live_release_id = @release WHERE name = @env",
             cancellationToken, ("release", releaseId), ("env", environment));
         LogLive(publicationId, releaseId, environment);
+        var (kind, previous, generation) = await PublicationSummaryAsync(connection, publicationId, cancellationToken);
+        await ReleaseEvents.EnqueueAsync(connection, ReleaseEventKinds.Live, environment, releaseId,
+            new { publicationId, kind, previousReleaseId = previous, generation }, now, cancellationToken);
+        if (kind == "rollback")
+        {
+            await ReleaseEvents.EnqueueAsync(connection, ReleaseEventKinds.RolledBack, environment, releaseId,
+                new { publicationId, fromReleaseId = previous, toReleaseId = releaseId, generation }, now, cancellationToken);
+        }
+    }
+
+    private static async Task<(string Kind, long? Previous, long? Generation)> PublicationSummaryAsync(
+        NpgsqlConnection connection, long publicationId, CancellationToken cancellationToken)
+    {
+        await using var command = connection.Command("SELECT kind, previous_release_id, generation FROM publications WHERE id = @id", ("id", publicationId));
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        await reader.ReadAsync(cancellationToken);
+        return (reader.GetString(0), reader.GetNullable<long>(1), reader.GetNullable<long>(2));
     }
 
     private static Task<int> EndAsync(NpgsqlConnection connection, long publicationId, string state, string reason, DateTimeOffset now, CancellationToken cancellationToken) =>

@@ -17,10 +17,16 @@ public static class PublicationStates
     public const string Superseded = "Superseded";
     public const string Partial = "Partial";
 
+    /// <summary>A wave of a publication in waves is live; the next waits for promote or its hold time.</summary>
+    public const string Holding = "Holding";
+
+    /// <summary>The waves already live switch back to the release that was live before.</summary>
+    public const string Aborting = "Aborting";
+
     /// <summary>A release that was never published shows this state.</summary>
     public const string Pending = "Pending";
 
-    public static readonly string[] InFlight = [Staging, Staged, Switching];
+    public static readonly string[] InFlight = [Staging, Staged, Switching, Holding, Aborting];
 
     public static bool IsInFlight(string state) => InFlight.Contains(state);
 }
@@ -43,7 +49,21 @@ public sealed record PhaseTimings(double? StagingSeconds, double? SwitchingSecon
 public sealed record PublicationInfo(
     long Id, long ReleaseId, string Environment, string Kind, string State, long? Generation, long? PreviousReleaseId,
     DateTimeOffset RequestedAt, string RequestedBy, DateTimeOffset? StagedAt, DateTimeOffset? LiveAt, DateTimeOffset? EndedAt,
-    string? Reason, PhaseTimings Timings, IReadOnlyList<PublicationAgent> Agents);
+    string? Reason, PhaseTimings Timings, IReadOnlyList<PublicationAgent> Agents)
+{
+    /// <summary>The waves of a publication in waves (null when every agent goes at once), with state and timings.</summary>
+    public IReadOnlyList<Waves.WaveInfo>? Waves { get; init; }
+
+    /// <summary>The wave being staged, switched or held after (0-based); null without waves.</summary>
+    public int? CurrentWave { get; init; }
+
+    public int? CanaryPercent { get; init; }
+
+    public int? HoldSeconds { get; init; }
+
+    /// <summary>While Holding with a hold time: when the next wave is promoted unless someone aborts.</summary>
+    public DateTimeOffset? HoldUntil { get; init; }
+}
 
 /// <summary>A release with the state and progress of its latest publication.</summary>
 public sealed record ReleaseView(ReleaseInfo Release, string State, PublicationInfo? Publication)

@@ -8,7 +8,8 @@ namespace ControlPlane.Releases;
 public sealed class ReleaseStore(NpgsqlDataSource dataSource)
 {
     internal const string PublicationColumns =
-        "id, release_id, environment, kind, state, generation, previous_release_id, requested_at, requested_by, staged_at, live_at, ended_at, reason";
+        "id, release_id, environment, kind, state, generation, previous_release_id, requested_at, requested_by, staged_at, live_at, ended_at, reason, "
+        + "wave_count, current_wave, canary_percent, hold_seconds, hold_until";
 
     public async Task<ReleaseInfo> CreateAsync(string environment, IReadOnlyDictionary<string, int> versions, string? note, string actor,
         DateTimeOffset now, CancellationToken cancellationToken)
@@ -102,6 +103,11 @@ public sealed class ReleaseStore(NpgsqlDataSource dataSource)
             publication = ReadPublication(reader);
         }
 
+        if (publication.Waves is not null)
+        {
+            publication = publication with { Waves = await Waves.WaveStore.WavesAsync(connection, publication.Id, cancellationToken) };
+        }
+
         return withAgents ? publication with { Agents = await PublicationAgentsAsync(connection, publication.Id, cancellationToken) } : publication;
     }
 
@@ -118,7 +124,14 @@ public sealed class ReleaseStore(NpgsqlDataSource dataSource)
         return new PublicationInfo(
             reader.GetInt64(0), reader.GetInt64(1), reader.GetString(2), reader.GetString(3), reader.GetString(4),
             reader.GetNullable<long>(5), reader.GetNullable<long>(6), requestedAt, reader.GetString(8), stagedAt, liveAt, endedAt,
-            reader.GetNullableString(12), timings, []);
+            reader.GetNullableString(12), timings, [])
+        {
+            CurrentWave = reader.GetNullable<int>(14),
+            CanaryPercent = reader.GetNullable<int>(15),
+            HoldSeconds = reader.GetNullable<int>(16),
+            HoldUntil = reader.GetNullable<DateTimeOffset>(17),
+            Waves = reader.IsDBNull(13) ? null : [],
+        };
     }
 
     internal static async Task<IReadOnlyList<PublicationAgent>> PublicationAgentsAsync(NpgsqlConnection connection, long publicationId, CancellationToken cancellationToken)

@@ -4,6 +4,7 @@ using ControlPlane.Environments;
 using ControlPlane.Governance;
 using ControlPlane.Identity;
 using ControlPlane.Infrastructure;
+using ControlPlane.Scheduling;
 using Microsoft.AspNetCore.Http.HttpResults;
 
 namespace ControlPlane.Releases;
@@ -18,7 +19,7 @@ public static class ReleasesApi
         group.MapGet("/{id:long}", Get).RequireAuthorization(Policies.Viewer);
         group.MapPost("/{id:long}/publish", Publish)
             .RequireAuthorization(Policies.Operator)
-            .WithSummary("Start making the release live: agents stage it, then all switch at once.");
+            .WithSummary("Start making the release live: agents stage it, then all switch at once, or wave by wave (body: waves or canaryPercent, holdSeconds).");
         app.MapGet("/api/v1/publications/{id:long}", GetPublication).WithTags("Releases").RequireAuthorization(Policies.Viewer);
         return app;
     }
@@ -100,7 +101,8 @@ public static class ReleasesApi
         await releases.PublicationAsync(id, cancellationToken) is { } publication ? TypedResults.Ok(publication) : Problems.NotFound($"There is no publication {id}.");
 
     private static async Task<Results<Accepted<PublicationInfo>, ProblemHttpResult>> Publish(
-        long id, PublishRequest? request, HttpContext context, PublicationCoordinator coordinator, CancellationToken cancellationToken)
+        long id, PublishRequest? request, bool? overrideSchedule, HttpContext context, PublicationCoordinator coordinator, ReleaseStore releases,
+        ScheduleCommands schedules, CancellationToken cancellationToken)
     {
         var emergency = request?.Emergency ?? false;
         if (FreeText.Problem("reason", request?.Reason, required: emergency) is { } bad)
@@ -108,8 +110,16 @@ public static class ReleasesApi
             return bad;
         }
 
+        // A schedule holding the environment asks for confirmation (overrideSchedule) and records the override.
+        if (await releases.GetAsync(id, cancellationToken) is { } release
+            && await SchedulesApi.GuardManualAsync(schedules, release.Environment, overrideSchedule ?? request?.OverrideSchedule,
+                $"publish of release {id}", DatasetsApi.Actor(context), cancellationToken) is { } held)
+        {
+            return held;
+        }
+
         var authority = new PublishAuthority(DatasetsApi.Actor(context), Identity.Actor.RoleOf(context), emergency, request?.Reason);
-        return ToResult(await coordinator.StartAsync(id, "publish", authority, cancellationToken));
+        return ToResult(await coordinator.StartAsync(id, "publish", authority, cancellationToken, waves: request?.ToWaveRequest()));
     }
 
     /// <summary>The answer to a publish or rollback request.</summary>
@@ -118,6 +128,7 @@ public static class ReleasesApi
         PublishOutcome.Started started => TypedResults.Accepted($"/api/v1/publications/{started.Publication.Id}", started.Publication),
         PublishOutcome.NotFound notFound => Problems.NotFound(notFound.Detail),
         PublishOutcome.Conflict conflict => Problems.Conflict(conflict.Detail),
+        PublishOutcome.Invalid invalid => Problems.BadParameter(invalid.Field, invalid.Detail),
         PublishOutcome.Refused refused => Problems.Of(refused.Status, refused.Title, refused.Detail, refused.Extensions),
         _ => throw new InvalidOperationException("Unknown publish outcome."),
     };

@@ -113,14 +113,14 @@ public sealed class ClientTokenTests(ControlPlaneFixture fixture) : IClassFixtur
     public async Task Tokens_made_through_the_client_authenticate_their_role_and_fail_once_revoked()
     {
         var admin = As(ControlPlaneFixture.AdminToken);
-        Assert.Equal((ControlPlaneFixture.AdminName, Roles.Admin), ((await admin.WhoAmIAsync()).Name, (await admin.WhoAmIAsync()).Role));
+        Assert.Equal((ControlPlaneFixture.AdminName, TokenRoles.Admin), ((await admin.WhoAmIAsync()).Name, (await admin.WhoAmIAsync()).Role));
 
         var anonymous = await Assert.ThrowsAsync<ApiProblemException>(() => As(null).ListDatasetsAsync());
         Assert.Equal(401, anonymous.Status);
         Assert.Equal(401, (await Assert.ThrowsAsync<ApiProblemException>(() => As("not-a-token").ListDatasetsAsync())).Status);
 
-        var created = await admin.CreateTokenAsync(new CreateTokenRequest("dashboard", Roles.Viewer, ExpiresInDays: 30));
-        Assert.Equal(("dashboard", Roles.Viewer, "api"), (created.Info.Name, created.Info.Role, created.Info.Kind));
+        var created = await admin.CreateTokenAsync(new CreateTokenRequest("dashboard", TokenRoles.Viewer, ExpiresInDays: 30));
+        Assert.Equal(("dashboard", TokenRoles.Viewer, "api"), (created.Info.Name, created.Info.Role, created.Info.Kind));
         Assert.StartsWith(created.Info.Prefix, created.Token);
         var viewer = As(created.Token);
         Assert.Equal("dashboard", (await viewer.WhoAmIAsync()).Name);
@@ -148,7 +148,7 @@ public sealed class ClientTokenTests(ControlPlaneFixture fixture) : IClassFixtur
         var admin = As(ControlPlaneFixture.AdminToken);
         var environment = await fixture.Client.NewEnvironmentAsync("east");
         var registration = new ControlPlane.Contracts.AgentRegistration(environment + "-a", environment, "east");
-        var token = await admin.CreateTokenAsync(new CreateTokenRequest(registration.AgentId, Roles.Agent, AgentId: registration.AgentId));
+        var token = await admin.CreateTokenAsync(new CreateTokenRequest(registration.AgentId, TokenRoles.Agent, AgentId: registration.AgentId));
 
         var agent = As(token.Token);
         Assert.Equal(registration.AgentId, (await agent.RegisterAgentAsync(registration)).AgentId);
@@ -156,10 +156,10 @@ public sealed class ClientTokenTests(ControlPlaneFixture fixture) : IClassFixtur
         Assert.Equal(403, (await Assert.ThrowsAsync<ApiProblemException>(() => agent.ListReleasesAsync())).Status);
 
         var username = "op-" + Guid.NewGuid().ToString("N")[..8];
-        await admin.CreateUserAsync(new CreateUserRequest(username, "correct horse battery", Roles.Operator));
+        await admin.CreateUserAsync(new CreateUserRequest(username, "correct horse battery", TokenRoles.Operator));
         Assert.Contains(username, (await admin.ListUsersAsync()).Select(u => u.Username));
         var session = await As(null).LoginAsync(username, "correct horse battery");
-        Assert.Equal((username, Roles.Operator), (session.Username, session.Role));
+        Assert.Equal((username, TokenRoles.Operator), (session.Username, session.Role));
         Assert.Equal(username, (await As(session.Token).WhoAmIAsync()).Name);
         Assert.Equal(401, (await Assert.ThrowsAsync<ApiProblemException>(() => As(null).LoginAsync(username, "wrong password!!"))).Status);
     }

@@ -27,7 +27,7 @@ public sealed record ReleaseViewDto(ReleaseDto Release, string State, Publicatio
 public sealed record AgentDto(
     string Id, string Environment, string Group, string Status, DateTimeOffset RegisteredAt, DateTimeOffset LastSeenAt,
     long? LiveReleaseId, long LiveGeneration, List<long> HeldReleases, StagingProgress? Staging, string? LastError,
-    bool RedisDataLost, double? ClockOffsetMs, double? LagSeconds = null)
+    bool RedisDataLost, double? ClockOffsetMs, double? LagSeconds = null, bool ClockSkewed = false)
 {
     public List<AgentChangeLagDto> Changes { get; init; } = [];
 }

@@ -29,6 +29,9 @@ public sealed class TestAgent(Func<HttpClient> client, string id, string environ
 
     public string? LastError { get; set; }
 
+    /// <summary>The clock offset the agent reports having measured (ms its clock is ahead); null reports none.</summary>
+    public double? ClockOffsetMs { get; set; }
+
     /// <summary>Held releases, newest first.</summary>
     public IReadOnlyList<long> Held => _held;
 
@@ -51,7 +54,7 @@ public sealed class TestAgent(Func<HttpClient> client, string id, string environ
         var report = new AgentReport(
             DateTimeOffset.UtcNow, LiveRelease, LiveGeneration,
             [.. _held.Select(r => new HeldRelease(r, new Dictionary<string, int> { ["price"] = 1, ["stock"] = 1, ["product"] = 1 }))],
-            staging, LastError);
+            staging, LastError, ClockOffsetMs: ClockOffsetMs);
         using var response = await SendAsync(HttpMethod.Post, $"/api/v1/agents/{id}/report", report);
         var body = await response.Content.ReadAsStringAsync();
         Assert.True(response.StatusCode == HttpStatusCode.NoContent, $"Report of {id} answered {(int)response.StatusCode}: {body}");
