@@ -22,14 +22,14 @@ public sealed class ChangeFeedTests(LiveChangesFixture fixture) : IClassFixture<
         await Client.ImportAsync("stock", Bodies.Ndjson([new StockRecord("A", 10)]));
         await Client.ChangesAsync("stock", Adjust("A", -1), TestRecord.DeleteLine("A"), new StockRecord("A", 3).UpsertLine());
 
-        var all = await Client.PullAsync(agent.Id, "stock", after: 0);
+        var all = await Client.PullAsync(agent, "stock", after: 0);
         Assert.Equal([1L, 2L, 3L], all.Changes.Select(c => c.Seq));
         Assert.Equal([new StockRecord("A", 9).Canonical, null, new StockRecord("A", 3).Canonical], all.Changes.Select(c => c.Data));
         Assert.Equal(3, all.LastSeq);
 
-        var paged = await Client.PullAsync(agent.Id, "stock", after: 1, limit: 1);
+        var paged = await Client.PullAsync(agent, "stock", after: 1, limit: 1);
         Assert.Equal([2L], paged.Changes.Select(c => c.Seq));
-        Assert.Empty((await Client.PullAsync(agent.Id, "stock", after: 3)).Changes);
+        Assert.Empty((await Client.PullAsync(agent, "stock", after: 3)).Changes);
     }
 
     [Fact]
@@ -39,7 +39,7 @@ public sealed class ChangeFeedTests(LiveChangesFixture fixture) : IClassFixture<
         var agent = await TestAgent.RegisterAsync(Client, environment + "-a", environment, "east");
         await Client.ImportAsync("price", Bodies.Ndjson([new PriceRecord("A", 1m, "EUR")]));
 
-        var pull = Client.PullAsync(agent.Id, "price", after: 0, waitSeconds: 10);
+        var pull = Client.PullAsync(agent, "price", after: 0, waitSeconds: 10);
         await Task.Delay(TimeSpan.FromMilliseconds(300));
         Assert.False(pull.IsCompleted, "nothing to pull yet, so the request is held");
         await Client.ChangesAsync("price", new PriceRecord("A", 2m, "EUR").UpsertLine());
@@ -56,14 +56,14 @@ public sealed class ChangeFeedTests(LiveChangesFixture fixture) : IClassFixture<
         var agent = await TestAgent.RegisterAsync(Client, environment + "-a", environment, "east");
         await Client.ImportAsync("stock", Bodies.Ndjson([new StockRecord("A", 10)]));
         await Client.ChangesAsync("stock", Adjust("A", -1), Adjust("A", -1), Adjust("A", -1));
-        await Client.PullAsync(agent.Id, "stock", after: 1);
+        await Client.PullAsync(agent, "stock", after: 1);
 
         var view = await Client.AgentAsync(environment, agent.Id);
         var stock = Assert.Single(view.Changes, c => c.Dataset == "stock");
         Assert.Equal((1L, 3L, 2L), (stock.AppliedSeq, stock.LastSeq, stock.LagChanges));
         Assert.NotNull(stock.ReportedAt);
 
-        await Client.PullAsync(agent.Id, "stock", after: 3);
+        await Client.PullAsync(agent, "stock", after: 3);
         var env = await Client.EnvironmentAsync(environment);
         var caughtUp = Assert.Single(Assert.Single(Assert.Single(env.Groups).Agents).Changes, c => c.Dataset == "stock");
         Assert.Equal((3L, 0L, 0d), (caughtUp.AppliedSeq, caughtUp.LagChanges, caughtUp.LagSeconds));
@@ -72,9 +72,13 @@ public sealed class ChangeFeedTests(LiveChangesFixture fixture) : IClassFixture<
     [Fact]
     public async Task Pulls_of_an_unknown_agent_or_dataset_are_problems()
     {
-        using var unknownAgent = await Client.GetAsync("/api/v1/agents/nobody/changes?dataset=stock&after=0");
+        // A token bound to an agent that never registered.
+        var nobody = fixture.CreateClient(await Client.CreateTokenAsync("nobody", "agent", agentId: "nobody"));
+        using var unknownAgent = await nobody.GetAsync("/api/v1/agents/nobody/changes?dataset=stock&after=0");
         await Problem.ReadAsync(unknownAgent, System.Net.HttpStatusCode.NotFound);
-        using var unknownDataset = await Client.GetAsync("/api/v1/agents/nobody/changes?dataset=nope&after=0");
+        using var unknownDataset = await nobody.GetAsync("/api/v1/agents/nobody/changes?dataset=nope&after=0");
         await Problem.ReadAsync(unknownDataset, System.Net.HttpStatusCode.BadRequest);
+        using var adminPull = await Client.GetAsync("/api/v1/agents/nobody/changes?dataset=stock&after=0");
+        await Problem.ReadAsync(adminPull, System.Net.HttpStatusCode.Forbidden);
     }
 }

@@ -4,6 +4,7 @@ using System.Text.Json.Nodes;
 using ControlPlane.Contracts;
 using ControlPlane.LiveChanges;
 using ControlPlane.Tests.Datasets;
+using ControlPlane.Tests.Releases;
 using ControlPlane.Tests.Support;
 
 namespace ControlPlane.Tests.LiveChanges;
@@ -43,8 +44,14 @@ public static class LiveChangesClient
     public static Task<ChangeStreamView> StreamAsync(this HttpClient client, string dataset) =>
         client.GetOkAsync<ChangeStreamView>($"/api/v1/datasets/{dataset}/changes/stream");
 
-    public static Task<LiveChangePage> PullAsync(this HttpClient client, string agentId, string dataset, long after, int waitSeconds = 0, int limit = 1000) =>
-        client.GetOkAsync<LiveChangePage>($"/api/v1/agents/{agentId}/changes?dataset={dataset}&after={after}&limit={limit}&waitSeconds={waitSeconds}");
+    /// <summary>The agents' pull, as the agent itself: the route takes only that agent's own token.</summary>
+    public static async Task<LiveChangePage> PullAsync(this HttpClient client, TestAgent agent, string dataset, long after, int waitSeconds = 0, int limit = 1000)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Get, $"/api/v1/agents/{agent.Id}/changes?dataset={dataset}&after={after}&limit={limit}&waitSeconds={waitSeconds}");
+        request.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", await agent.TokenAsync());
+        using var response = await client.SendAsync(request);
+        return await Http.ReadAsync<LiveChangePage>(response, HttpStatusCode.OK);
+    }
 
     /// <summary>The record of a SKU in a version, or null when absent.</summary>
     public static async Task<string?> RecordAtAsync(this HttpClient client, string dataset, int version, string sku)
