@@ -21,6 +21,7 @@ public sealed class ClusteredTriggerTests : IAsyncLifetime
                 ["Database:ConnectionString"] = _database.ConnectionString,
                 ["Database:MigrateOnStart"] = "true",
                 ["Publish:SweepInterval"] = "00:00:00.200",
+                ["Identity:BootstrapAdminToken"] = ControlPlaneFixture.AdminToken,
             }, TimeProvider.System);
             _ = factory.CreateClient(new WebApplicationFactoryClientOptions { AllowAutoRedirect = false });
             _instances.Add(factory);
@@ -30,8 +31,8 @@ public sealed class ClusteredTriggerTests : IAsyncLifetime
     [Fact]
     public async Task With_two_instances_running_every_trigger_fires_exactly_once()
     {
-        var client = _instances[0].CreateClient();
-        var other = _instances[1].CreateClient();
+        var client = Authorized(_instances[0].CreateClient());
+        var other = Authorized(_instances[1].CreateClient());
         var activateAt = DateTimeOffset.UtcNow.AddSeconds(6);
         var schedules = new List<long>();
         for (var i = 0; i < 4; i++)
@@ -54,6 +55,12 @@ public sealed class ClusteredTriggerTests : IAsyncLifetime
         }
 
         Assert.Equal(2L, await _database!.ScalarAsync<long>("SELECT count(*) FROM qrtz_scheduler_state"));
+    }
+
+    private static HttpClient Authorized(HttpClient client)
+    {
+        client.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", ControlPlaneFixture.AdminToken);
+        return client;
     }
 
     public async Task DisposeAsync()

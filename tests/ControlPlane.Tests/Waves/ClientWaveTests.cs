@@ -23,7 +23,10 @@ public sealed class ClientWaveTests(ControlPlaneFixture fixture) : IClassFixture
 
         var started = await Api.PublishAsync(second, new PublishRequest(CanaryPercent: 50));
         Assert.Equal([[a.Id], [b.Id]], started.Waves!.Select(w => w.Agents));
-        await Client.StageAndSwitchAsync(second, [a]);
+        await a.HoldAsync(second);
+        var canary = await Api.GetPublicationAsync(started.Id);
+        Assert.Equal(PublicationStates.Switching, canary.State);
+        await a.SwitchAsync(second, canary.Waves![0].Generation!.Value);
         var holding = await Api.GetPublicationAsync(started.Id);
         Assert.Equal((PublicationStates.Holding, true), (holding.State, holding.IsInFlight));
 
