@@ -33,4 +33,15 @@ public sealed class AgentOptions
     /// <summary>Change lines fetched and written per chunk (one Lua script each).</summary>
     [Range(1, 50_000)]
     public int ChunkSize { get; set; } = 5000;
+
+    /// <summary>Datasets whose live changes this agent pulls and applies (comma separated); empty pulls none.</summary>
+    public string ChangeDatasets { get; set; } = "price,stock,product";
+
+    /// <summary>Live changes fetched per pull at most.</summary>
+    [Range(1, 50_000)]
+    public int ChangePageSize { get; set; } = 5000;
+
+    /// <summary>How long a change pull is held by the control plane when nothing is new (capped by its Agents:LongPollSeconds).</summary>
+    [Range(0, 300)]
+    public int ChangeWaitSeconds { get; set; } = 20;
 }

@@ -28,6 +28,7 @@ public static class Extensions
         services.AddSingleton<AgentReporter>();
         services.AddSingleton<ArmedSwitch>();
         services.AddHostedService<AgentLoop>();
+        services.AddHostedService<ChangeFeed>();
         return services;
     }
 }

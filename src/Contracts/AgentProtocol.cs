@@ -51,7 +51,11 @@ public sealed record DesiredState(
 /// <summary>A release's datasets and the expected count and content hash of each version, for verification.</summary>
 public sealed record ReleaseManifest(long ReleaseId, IReadOnlyDictionary<string, DatasetVersionRef> Datasets);
 
-public sealed record DatasetVersionRef(int Version, long Records, string ContentHash);
+/// <summary>
+/// A dataset version of a manifest. <c>ChangeWatermark</c> is the last live change (sequence number of the dataset's change
+/// log) the version includes: a release shows the version plus every change with a higher sequence number (README, "Live changes").
+/// </summary>
+public sealed record DatasetVersionRef(int Version, long Records, string ContentHash, long ChangeWatermark = 0);
 
 /// <summary>
 /// Switch the pointer to this release if the stored generation is lower than <see cref="Generation"/>. With

@@ -22,6 +22,15 @@ public static class RedisLayout
     /// <summary>Set of the SKUs a layer wrote; used to compact layers that fall out of retention in O(k).</summary>
     public static string LayerSkusKey(string environment, string dataset, int layer) => $"cp:{environment}:agent:skus:{dataset}:{layer}";
 
+    /// <summary>
+    /// STRING: the newest live change of one SKU in one dataset, "SEQ|json" (or "SEQ|" for a deletion). A reader at a
+    /// pointer whose watermark for the dataset is below SEQ sees it instead of the layer's record (README, "Live changes").
+    /// </summary>
+    public static string ChangeKey(string environment, string dataset, string sku) => $"cp:{environment}:chg:{dataset}:{{{sku}}}";
+
+    /// <summary>The value stored in a <see cref="ChangeKey"/> for a change (a deletion when <paramref name="canonicalJson"/> is null).</summary>
+    public static string ChangeValue(long seq, string? canonicalJson) => $"{seq.ToString(System.Globalization.CultureInfo.InvariantCulture)}|{canonicalJson}";
+
     /// <summary>The member stored for a record (or deletion, when <paramref name="canonicalJson"/> is null) in layer L.</summary>
     public static string Member(int layer, string? canonicalJson) => $"{layer}|{canonicalJson}";
 
@@ -33,13 +42,18 @@ public static class RedisLayout
     }
 }
 
-/// <summary>The value of the live pointer.</summary>
+/// <summary>
+/// The value of the live pointer. <see cref="Watermarks"/> holds, per dataset, the change watermark of the version live:
+/// readers show a SKU's newest live change when its sequence number is above it. A pointer without watermarks shows no
+/// live changes.
+/// </summary>
 public sealed record LivePointer(
     long Release,
     long Generation,
     IReadOnlyDictionary<string, int> Layers,
     IReadOnlyDictionary<string, int> Versions,
-    DateTimeOffset SwitchedAt);
+    DateTimeOffset SwitchedAt,
+    IReadOnlyDictionary<string, long>? Watermarks = null);
 
 /// <summary>A complete layer in an agent's Redis.</summary>
 public sealed record LayerInfo(string Dataset, int Layer, int Version, int? BaseLayer, long Records, string ContentHash, string HashSum);

@@ -6,6 +6,7 @@ using ControlPlane.Environments;
 using ControlPlane.Governance;
 using ControlPlane.Identity;
 using ControlPlane.Infrastructure;
+using ControlPlane.LiveChanges;
 using ControlPlane.Releases;
 using ControlPlane.Scheduling;
 using ControlPlane.Tiers;
@@ -64,6 +65,7 @@ public static class Extensions
         services.AddSingleton<DesiredStateBuilder>();
         services.AddSingleton<DesiredStateSignal>();
         services.AddTiers();
+        services.AddLiveChanges();
         services.AddWebhooks();
 
         services.AddProblemDetails();
@@ -114,6 +116,7 @@ public static class Extensions
         app.MapSchedulesApi();
         app.MapGovernanceApi();
         app.MapTiersApi();
+        app.MapLiveChangesApi();
         app.MapWavesApi();
         app.MapWebhooksApi();
         return app;

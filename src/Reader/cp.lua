@@ -49,15 +49,44 @@ local function decode(pointer_json)
   return cached_pointer, cached_datasets
 end
 
+-- Live changes (README, "Live changes"): the newest change of a SKU, "SEQ|json" or "SEQ|" (deleted), wins over the
+-- layer when SEQ is above the watermark of the version live for that dataset. Returns nil when no change applies.
+local function changed(key, watermark)
+  local change = redis.call('GET', key)
+  if not change then
+    return nil
+  end
+  local bar = string.find(change, '|', 1, true)
+  if tonumber(string.sub(change, 1, bar - 1)) <= watermark then
+    return nil -- the version includes it (or a later planned value)
+  end
+  if bar == #change then
+    return false
+  end
+  return string.sub(change, bar + 1)
+end
+
 local function read(live_key, pointer_json, args, first_sku)
   local prefix = prefix_of(live_key)
   local pointer, datasets = decode(pointer_json)
+  local watermarks = pointer.watermarks
+  if type(watermarks) ~= 'table' then
+    watermarks = {} -- a pointer written before live changes existed shows none
+  end
   local rows = {}
   for i = first_sku, #args do
     local sku = args[i]
     local row = {}
     for j, name in ipairs(datasets) do
-      row[j] = visible(prefix .. name .. ':{' .. sku .. '}', pointer.layers[name])
+      local value = nil
+      local watermark = watermarks[name]
+      if watermark then
+        value = changed(prefix .. 'chg:' .. name .. ':{' .. sku .. '}', tonumber(watermark))
+      end
+      if value == nil then
+        value = visible(prefix .. name .. ':{' .. sku .. '}', pointer.layers[name])
+      end
+      row[j] = value
     end
     rows[#rows + 1] = row
   end

@@ -112,6 +112,21 @@ public sealed class ControlPlaneClient(HttpClient http)
         return new ChangeChunk(ChangeLines.Parse(body), nextAfter, body.Length);
     }
 
+    /// <summary>
+    /// Long-polls a dataset's live changes after <paramref name="after"/> (the position applied in Redis): answers at once
+    /// when there are some, else when the server's wait ends, with none.
+    /// </summary>
+    public async Task<LiveChangePage> GetLiveChangesAsync(
+        string agentId, string dataset, long after, int limit, int waitSeconds, CancellationToken cancellationToken)
+    {
+        var url = string.Create(CultureInfo.InvariantCulture,
+            $"api/v1/agents/{Uri.EscapeDataString(agentId)}/changes?dataset={Uri.EscapeDataString(dataset)}&after={after}&limit={limit}&waitSeconds={waitSeconds}");
+        using var response = await http.GetAsync(url, cancellationToken);
+        await EnsureSuccessAsync(response, cancellationToken);
+        return await response.Content.ReadFromJsonAsync<LiveChangePage>(Json, cancellationToken)
+            ?? throw new InvalidOperationException("The change page was empty.");
+    }
+
     private static async Task EnsureSuccessAsync(HttpResponseMessage response, CancellationToken cancellationToken)
     {
         if (response.IsSuccessStatusCode)

@@ -203,16 +203,18 @@ public sealed partial class AgentLoop(
                 ?? throw new InvalidOperationException($"Release {order.ReleaseId} is to go live but is not held here.");
             var manifest = desired.Hold.First(m => m.ReleaseId == order.ReleaseId);
             var versions = manifest.Datasets.ToDictionary(d => d.Key, d => d.Value.Version, StringComparer.Ordinal);
+            // The watermarks tell readers which live changes the release shows (README, "Live changes").
+            var watermarks = manifest.Datasets.ToDictionary(d => d.Key, d => d.Value.ChangeWatermark, StringComparer.Ordinal);
             if (order.SwitchAt is { } switchAt && switchAt > time.GetUtcNow())
             {
                 // A scheduled activation: hold it and switch at its instant by this clock, reachable or not.
-                await armed.ArmAsync(store, new ArmedOrder(switchAt, new LivePointer(order.ReleaseId, order.Generation, release.Layers, versions, switchAt)),
+                await armed.ArmAsync(store, new ArmedOrder(switchAt, new LivePointer(order.ReleaseId, order.Generation, release.Layers, versions, switchAt, watermarks)),
                     CancellationToken.None);
                 status.SetLive(pointer);
                 return;
             }
 
-            var stored = await store.SwitchAsync(new LivePointer(order.ReleaseId, order.Generation, release.Layers, versions, time.GetUtcNow()));
+            var stored = await store.SwitchAsync(new LivePointer(order.ReleaseId, order.Generation, release.Layers, versions, time.GetUtcNow(), watermarks));
             LogSwitched(order.ReleaseId, order.Generation, stored);
             pointer = await store.GetPointerAsync();
         }

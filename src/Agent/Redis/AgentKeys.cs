@@ -17,6 +17,8 @@ public static class AgentKeys
     /// <summary>"cp:{env}:{dataset}:": record keys are this and "{SKU}" (<see cref="RedisLayout.RecordKey"/>), for scripts that build them.</summary>
     public static string RecordPrefix(string environment, string dataset) => RedisLayout.RecordKey(environment, dataset, "")[..^2];
 
+    /// <summary>HASH dataset -> last applied sequence number of its live change log; "dataset:count" -> changes applied in all.</summary>
+    public static string AppliedChanges(string environment) => $"cp:{environment}:agent:changes";
     /// <summary>STRING: the armed switch (<see cref="ArmedOrder"/> JSON), so a restarted agent still switches on time without the control plane.</summary>
     public static string Armed(string environment) => $"cp:{environment}:agent:armed";
 

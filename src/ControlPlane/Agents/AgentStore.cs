@@ -1,4 +1,5 @@
 using ControlPlane.Infrastructure;
+using ControlPlane.LiveChanges;
 using ControlPlane.Releases;
 using Microsoft.Extensions.Options;
 using Npgsql;
@@ -17,6 +18,8 @@ public sealed record AgentView(
     /// </summary>
     public double? LagSeconds { get; init; }
 
+    /// <summary>Per dataset with live changes: the last change this agent applied and how far behind it is (README, "Live changes").</summary>
+    public IReadOnlyList<AgentChangeLag> Changes { get; init; } = [];
     /// <summary>True when the agent's clock is further off the control plane's than Agents:MaxClockSkewMs: scheduled switches are not armed.</summary>
     public bool ClockSkewed { get; init; }
 }
@@ -83,31 +86,34 @@ public sealed class AgentStore(NpgsqlDataSource dataSource, IOptions<AgentOption
         var now = time.GetUtcNow();
         var staleAfter = TimeSpan.FromSeconds(options.Value.StaleAfterSeconds);
         var agents = new List<AgentView>();
-        await using var command = connection.Command(
+        await using (var command = connection.Command(
             """
             SELECT id, environment, agent_group, registered_at, last_seen_at, report::text, clock_offset_ms FROM agents
             WHERE @env::text IS NULL OR environment = @env ORDER BY environment, agent_group, id
-            """, ("env", environment));
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-        while (await reader.ReadAsync(cancellationToken))
+            """, ("env", environment)))
+        await using (var reader = await command.ExecuteReaderAsync(cancellationToken))
         {
-            var lastSeen = reader.GetFieldValue<DateTimeOffset>(4);
-            var report = PublicationCoordinator.ParseReport(reader.GetString(5));
-            var status = now - lastSeen > staleAfter ? "stale"
-                : report?.RedisDataLost == true ? "recovering"
-                : report?.LastError is not null ? "error"
-                : report?.Staging is not null ? "staging"
-                : "ok";
-            agents.Add(new AgentView(
-                reader.GetString(0), reader.GetString(1), reader.GetString(2), status, reader.GetFieldValue<DateTimeOffset>(3), lastSeen,
-                report?.LiveReleaseId, report?.LiveGeneration ?? 0, report?.Held.Select(h => h.ReleaseId).ToList() ?? [],
-                report?.Staging, report?.LastError, report?.RedisDataLost ?? false, reader.GetNullable<double>(6))
+            while (await reader.ReadAsync(cancellationToken))
             {
-                ClockSkewed = reader.GetNullable<double>(6) is { } offset && Math.Abs(offset) > options.Value.MaxClockSkewMs,
-            });
+                var lastSeen = reader.GetFieldValue<DateTimeOffset>(4);
+                var report = PublicationCoordinator.ParseReport(reader.GetString(5));
+                var status = now - lastSeen > staleAfter ? "stale"
+                    : report?.RedisDataLost == true ? "recovering"
+                    : report?.LastError is not null ? "error"
+                    : report?.Staging is not null ? "staging"
+                    : "ok";
+                agents.Add(new AgentView(
+                    reader.GetString(0), reader.GetString(1), reader.GetString(2), status, reader.GetFieldValue<DateTimeOffset>(3), lastSeen,
+                    report?.LiveReleaseId, report?.LiveGeneration ?? 0, report?.Held.Select(h => h.ReleaseId).ToList() ?? [],
+                    report?.Staging, report?.LastError, report?.RedisDataLost ?? false, reader.GetNullable<double>(6))
+                {
+                    ClockSkewed = reader.GetNullable<double>(6) is { } offset && Math.Abs(offset) > options.Value.MaxClockSkewMs,
+                });
+            }
         }
 
-        return agents;
+        var lags = await ChangeLogQueries.LagsAsync(connection, [.. agents.Select(a => a.Id)], now, cancellationToken);
+        return [.. agents.Select(a => lags.TryGetValue(a.Id, out var lag) ? a with { Changes = lag } : a)];
     }
 
     public async Task<bool> RemoveAsync(string agentId, CancellationToken cancellationToken)

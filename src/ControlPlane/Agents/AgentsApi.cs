@@ -1,5 +1,6 @@
 using ControlPlane.Identity;
 using ControlPlane.Infrastructure;
+using ControlPlane.LiveChanges;
 using ControlPlane.Releases;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Options;
@@ -17,6 +18,7 @@ public static class AgentsApi
         agentOnly.MapPost("/{id}/report", Report);
         agentOnly.MapGet("/{id}/desired", Desired)
             .WithSummary("Long poll: answers when the desired state differs from `known`, else after the wait.");
+        agentOnly.MapLiveChangeFeed();
         group.MapGet("/", List).RequireAuthorization(Policies.Viewer);
         group.MapDelete("/{id}", Remove).RequireAuthorization(Policies.Admin);
         return group;

@@ -152,7 +152,7 @@ public sealed class DesiredStateBuilder(NpgsqlDataSource dataSource, TierPolicyS
         {
             var dataset = DatasetDefinition.Find(name) ?? throw new InvalidOperationException($"Release {releaseId} names unknown dataset '{name}'.");
             await using var command = connection.Command(
-                "SELECT records, content_hash FROM dataset_versions WHERE dataset_id = @dataset AND version = @version",
+                "SELECT records, content_hash, change_watermark FROM dataset_versions WHERE dataset_id = @dataset AND version = @version",
                 ("dataset", dataset.Id), ("version", version));
             await using var reader = await command.ExecuteReaderAsync(cancellationToken);
             if (!await reader.ReadAsync(cancellationToken))
@@ -160,7 +160,7 @@ public sealed class DesiredStateBuilder(NpgsqlDataSource dataSource, TierPolicyS
                 throw new InvalidOperationException($"Release {releaseId} names {name} version {version}, which does not exist.");
             }
 
-            datasets[name] = new DatasetVersionRef(version, reader.GetInt64(0), reader.GetString(1));
+            datasets[name] = new DatasetVersionRef(version, reader.GetInt64(0), reader.GetString(1), reader.GetInt64(2));
         }
 
         return new ReleaseManifest(releaseId, datasets);

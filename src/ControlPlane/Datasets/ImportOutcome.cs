@@ -32,7 +32,14 @@ public sealed record VersionInfo(
     string CreatedBy,
     string? Note,
     IReadOnlyList<GuardrailWarning> Warnings,
-    string Tier = "warm");
+    string Tier = "warm")
+{
+    /// <summary>
+    /// The last live change (sequence number of the dataset's change log) this version includes; a release shows the
+    /// version plus every change after it (README, "Live changes").
+    /// </summary>
+    public long ChangeWatermark { get; init; }
+}
 
 /// <summary>Advice attached to a version; releases of later issues ask for it to be acknowledged.</summary>
 public sealed record GuardrailWarning(string Code, string Message, long Count, IReadOnlyList<string> Examples);

@@ -4,6 +4,9 @@ public enum ImportMode
 {
     Full,
     Delta,
+
+    /// <summary>Folds the live change log into a new version (kind "fold"); no body.</summary>
+    Fold,
 }
 
 /// <summary>The parameters of one import besides its body.</summary>

@@ -1,3 +1,4 @@
+using ControlPlane.LiveChanges;
 using Microsoft.Extensions.Options;
 using Npgsql;
 using NpgsqlTypes;
@@ -109,7 +110,12 @@ public sealed partial class ImportService(
             time.GetUtcNow(), request.CreatedBy, request.Note, []);
         info = info with { Warnings = await guardrails.EvaluateAsync(connection, dataset, version, hash.Count, added + changed, latest?.Info, cancellationToken) };
         var checkedAt = time.GetElapsedTime(started);
+
+        // A full snapshot supersedes every live change accepted before it (README, "Live changes"); the change log is
+        // locked from here to the commit, so the watermark is exact.
+        info = info with { ChangeWatermark = await ChangeLog.LockAsync(connection, dataset, cancellationToken) };
         await VersionState.InsertAsync(connection, dataset, info, hash.Sum(), cancellationToken);
+        await ChangeLog.MarkFoldedAsync(connection, dataset, version, info.ChangeWatermark, cancellationToken);
         await transaction.CommitAsync(cancellationToken);
         if (added + changed + removed > 10_000)
         {
@@ -203,6 +209,35 @@ public sealed partial class ImportService(
             return new ImportOutcome.Invalid("The change set is empty.", errors);
         }
 
+        return await ApplyChangeSetAsync(request, changes, cancellationToken);
+    }
+
+    /// <summary>
+    /// Folds the dataset's live changes not yet in a version into a new version of kind "fold", through the same path as a
+    /// change set, so the content hash rule holds. Answers Unchanged when there is nothing to fold.
+    /// </summary>
+    public async Task<ImportOutcome> FoldAsync(DatasetDefinition dataset, string createdBy, string? note, CancellationToken cancellationToken)
+    {
+        var request = new ImportRequest(dataset, ImportMode.Fold, null, Rebase: true, AllowEmpty: true, createdBy, note);
+        var outcome = await ApplyChangeSetAsync(request, [], cancellationToken);
+        if (outcome is ImportOutcome.Created created)
+        {
+            LogCreated(dataset.Name, created.Version.Version, created.Version.Records, created.Version.Added, created.Version.Changed, created.Version.Removed);
+        }
+
+        return outcome;
+    }
+
+    /// <summary>
+    /// Applies a change set (none for a fold) to the dataset's head: the latest version plus the live changes after its
+    /// watermark, which the new version absorbs. The change set's own lines win over live changes for their SKUs.
+    /// </summary>
+    private async Task<ImportOutcome> ApplyChangeSetAsync(
+        ImportRequest request, Dictionary<string, (long Line, ChangeOp Op, string? Canonical)> changes, CancellationToken cancellationToken)
+    {
+        var dataset = request.Dataset;
+        var fold = request.Mode == ImportMode.Fold;
+        var errors = new ImportErrors();
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
         if (!await TryLockAsync(connection, dataset, cancellationToken))
@@ -210,35 +245,57 @@ public sealed partial class ImportService(
             return LockConflict(dataset);
         }
 
-        var baseVersion = request.BaseVersion.Value;
         var latest = await VersionState.LatestAsync(connection, dataset, cancellationToken);
-        if (latest is null || !await VersionState.ExistsAsync(connection, dataset, baseVersion, cancellationToken))
+        if (!fold)
         {
-            return new ImportOutcome.NotFound($"Dataset '{dataset.Name}' has no version {baseVersion} to apply the change set to.");
+            var baseVersion = request.BaseVersion!.Value;
+            if (latest is null || !await VersionState.ExistsAsync(connection, dataset, baseVersion, cancellationToken))
+            {
+                return new ImportOutcome.NotFound($"Dataset '{dataset.Name}' has no version {baseVersion} to apply the change set to.");
+            }
+
+            if (latest.Value.Info.Version != baseVersion && !request.Rebase)
+            {
+                return new ImportOutcome.Conflict(
+                    $"Base version {baseVersion} is not the latest version of '{dataset.Name}' (that is {latest.Value.Info.Version}); pass rebase=true to apply the change set to version {latest.Value.Info.Version}.");
+            }
         }
 
-        var (current, currentSum) = latest.Value;
-        if (current.Version != baseVersion && !request.Rebase)
+        var current = latest?.Info;
+        var currentSum = latest?.HashSum ?? new byte[32];
+
+        // The change log stays locked until the commit, so the new version's watermark is exact.
+        var watermark = await ChangeLog.LockAsync(connection, dataset, cancellationToken);
+        var pending = await ChangeLog.PendingAsync(connection, dataset, current?.ChangeWatermark ?? 0, cancellationToken);
+        if (fold && pending.Count == 0)
         {
-            return new ImportOutcome.Conflict(
-                $"Base version {baseVersion} is not the latest version of '{dataset.Name}' (that is {current.Version}); pass rebase=true to apply the change set to version {current.Version}.");
+            return current is null
+                ? new ImportOutcome.NotFound($"Dataset '{dataset.Name}' has neither a version nor live changes to fold.")
+                : new ImportOutcome.Unchanged(current);
         }
 
         var started = time.GetTimestamp();
-        var existing = await LoadOpenRowsAsync(connection, dataset, [.. changes.Keys], cancellationToken);
+        var existing = await LoadOpenRowsAsync(connection, dataset, [.. changes.Keys.Union(pending.Keys)], cancellationToken);
         var loaded = time.GetElapsedTime(started);
-        var hash = ContentHash.FromState(currentSum, current.Records);
+        var hash = ContentHash.FromState(currentSum, current?.Records ?? 0);
         var toClose = new List<string>();
         var toOpen = new List<(string Sku, string Data)>();
         long added = 0, changed = 0, removed = 0;
-        foreach (var (sku, (line, op, canonical)) in changes)
+        var targets = changes.Select(c => (Sku: c.Key, c.Value.Line, c.Value.Op, c.Value.Canonical))
+            .Concat(pending.Where(p => !changes.ContainsKey(p.Key)).Select(p => (Sku: p.Key, Line: 0L, Op: p.Value is null ? ChangeOp.Delete : ChangeOp.Upsert, Canonical: p.Value)));
+        foreach (var (sku, line, op, canonical) in targets)
         {
             var had = existing.TryGetValue(sku, out var before);
             if (op == ChangeOp.Delete)
             {
                 if (!had)
                 {
-                    errors.Add(line, "sku", $"cannot delete SKU '{sku}': it is not in version {current.Version}");
+                    // Not in the version: fine when a live change added (or deleted) it since; the head loses it either way.
+                    if (line > 0 && !pending.ContainsKey(sku))
+                    {
+                        errors.Add(line, "sku", $"cannot delete SKU '{sku}': it is not in version {current?.Version}");
+                    }
+
                     continue;
                 }
 
@@ -267,12 +324,13 @@ public sealed partial class ImportService(
             return new ImportOutcome.Invalid($"The change set has {errors.Count} problem(s); nothing was stored.", errors);
         }
 
-        if (toClose.Count == 0 && toOpen.Count == 0)
+        // A fold always makes a version when changes are pending, even if they net to nothing: its watermark moves.
+        if (toClose.Count == 0 && toOpen.Count == 0 && pending.Count == 0 && current is not null)
         {
             return new ImportOutcome.Unchanged(current);
         }
 
-        var version = current.Version + 1;
+        var version = (current?.Version ?? 0) + 1;
         await using (var close = new NpgsqlCommand(
             $"UPDATE {Partition(dataset)} SET to_version = @version WHERE dataset_id = {dataset.Id} AND to_version IS NULL AND sku = ANY(@skus)", connection))
         {
@@ -296,12 +354,16 @@ public sealed partial class ImportService(
             await importer.CompleteAsync(cancellationToken);
         }
 
-        var info = new VersionInfo(dataset.Name, version, "delta", current.Version, hash.Count, hash.Value(), added, changed, removed,
-            time.GetUtcNow(), request.CreatedBy, request.Note, []);
+        var info = new VersionInfo(dataset.Name, version, fold ? "fold" : "delta", current?.Version, hash.Count, hash.Value(), added, changed, removed,
+            time.GetUtcNow(), request.CreatedBy, request.Note, [])
+        {
+            ChangeWatermark = watermark,
+        };
         var written = time.GetElapsedTime(started);
         info = info with { Warnings = await guardrails.EvaluateAsync(connection, dataset, version, hash.Count, added + changed, current, cancellationToken) };
         var checkedAt = time.GetElapsedTime(started);
         await VersionState.InsertAsync(connection, dataset, info, hash.Sum(), cancellationToken);
+        await ChangeLog.MarkFoldedAsync(connection, dataset, version, watermark, cancellationToken);
         await transaction.CommitAsync(cancellationToken);
         LogDeltaPhases(dataset.Name, version, loaded.TotalMilliseconds, (written - loaded).TotalMilliseconds,
             (checkedAt - written).TotalMilliseconds, (time.GetElapsedTime(started) - checkedAt).TotalMilliseconds);

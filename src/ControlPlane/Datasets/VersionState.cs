@@ -7,7 +7,7 @@ namespace ControlPlane.Datasets;
 internal static class VersionState
 {
     public const string Columns =
-        "version, kind, base_version, records, content_hash, hash_sum, added, changed, removed, created_at, created_by, note, warnings";
+        "version, kind, base_version, records, content_hash, hash_sum, added, changed, removed, created_at, created_by, note, warnings, change_watermark";
 
     internal static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
 
@@ -44,7 +44,10 @@ internal static class VersionState
         reader.GetString(10),
         reader.IsDBNull(11) ? null : reader.GetString(11),
         JsonSerializer.Deserialize<List<GuardrailWarning>>(reader.GetString(12), Json) ?? [],
-        reader.FieldCount > 13 ? reader.GetString(13) : "warm");
+        reader.FieldCount > 14 ? reader.GetString(14) : "warm")
+    {
+        ChangeWatermark = reader.GetInt64(13),
+    };
 
     public static async Task InsertAsync(
         NpgsqlConnection connection, DatasetDefinition dataset, VersionInfo version, byte[] hashSum, CancellationToken cancellationToken)
@@ -52,7 +55,7 @@ internal static class VersionState
         await using var command = new NpgsqlCommand(
             $"""
             INSERT INTO dataset_versions (dataset_id, {Columns})
-            VALUES (@dataset, @version, @kind, @base, @records, @hash, @sum, @added, @changed, @removed, @createdAt, @createdBy, @note, @warnings::jsonb)
+            VALUES (@dataset, @version, @kind, @base, @records, @hash, @sum, @added, @changed, @removed, @createdAt, @createdBy, @note, @warnings::jsonb, @watermark)
             """, connection);
         command.Parameters.AddWithValue("dataset", dataset.Id);
         command.Parameters.AddWithValue("version", version.Version);
@@ -68,6 +71,7 @@ internal static class VersionState
         command.Parameters.AddWithValue("createdBy", version.CreatedBy);
         command.Parameters.AddWithValue("note", (object?)version.Note ?? DBNull.Value);
         command.Parameters.AddWithValue("warnings", JsonSerializer.Serialize(version.Warnings, Json));
+        command.Parameters.AddWithValue("watermark", version.ChangeWatermark);
         await command.ExecuteNonQueryAsync(cancellationToken);
     }
 }

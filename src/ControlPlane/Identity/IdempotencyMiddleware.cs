@@ -30,7 +30,8 @@ public sealed partial class IdempotencyMiddleware(
     public async Task InvokeAsync(HttpContext context)
     {
         if (!HttpMethods.IsPost(context.Request.Method) || !context.Request.Headers.TryGetValue(Header, out var values)
-            || context.User.Identity?.IsAuthenticated != true)
+            || context.User.Identity?.IsAuthenticated != true
+            || context.GetEndpoint()?.Metadata.GetMetadata<HandlesIdempotencyKey>() is not null)
         {
             await next(context);
             return;

@@ -9,7 +9,7 @@ public sealed class AgentProcess : IDisposable
 
     private AgentProcess(Process process) => _process = process;
 
-    public static AgentProcess Start(Uri controlPlane, string environment, string agentId, int chunkSize)
+    public static AgentProcess Start(Uri controlPlane, string environment, string agentId, int chunkSize, int changePageSize = 5000)
     {
         var start = new ProcessStartInfo("dotnet", [AgentDll()])
         {
@@ -23,6 +23,7 @@ public sealed class AgentProcess : IDisposable
         start.Environment["Agent__AgentId"] = agentId;
         start.Environment["Agent__Redis"] = TestRedis.Address;
         start.Environment["Agent__ChunkSize"] = chunkSize.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        start.Environment["Agent__ChangePageSize"] = changePageSize.ToString(System.Globalization.CultureInfo.InvariantCulture);
         start.Environment["Logging__LogLevel__Default"] = "Warning";
         var process = Process.Start(start) ?? throw new InvalidOperationException("The agent did not start.");
         // Drained so a chatty agent never blocks on a full pipe.

@@ -22,7 +22,23 @@ public sealed class ControlPlaneModel
     private int _etag;
     private TaskCompletionSource _changed = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
+    private readonly List<(string Dataset, LiveChange Change)> _liveChanges = [];
+
     public Dictionary<long, IReadOnlyDictionary<string, int>> Releases { get; } = [];
+
+    /// <summary>Live changes served per pull at most, and how long each pull that finds some takes.</summary>
+    public int LiveChangePage { get; set; } = 1000;
+
+    public TimeSpan LiveChangeDelay { get; set; }
+
+    /// <summary>Appends live changes to a dataset's log (sequence numbers must grow).</summary>
+    public void AddLiveChanges(string dataset, IEnumerable<LiveChange> changes)
+    {
+        lock (_lock)
+        {
+            _liveChanges.AddRange(changes.Select(c => (dataset, c)));
+        }
+    }
 
     public int ChunkSize { get; set; } = 4;
 
@@ -80,6 +96,9 @@ public sealed class ControlPlaneModel
                 }
 
                 context.Response.StatusCode = StatusCodes.Status204NoContent;
+                break;
+            case ["api", "v1", "agents", _, "changes"]:
+                await LiveChangesAsync(context);
                 break;
             case ["api", "v1", "agents", _, "desired"]:
                 await DesiredAsync(context);
@@ -156,6 +175,25 @@ public sealed class ControlPlaneModel
         }
 
         await context.Response.Body.WriteAsync(bytes);
+    }
+
+    private async Task LiveChangesAsync(HttpContext context)
+    {
+        var dataset = context.Request.Query["dataset"].ToString();
+        var after = long.Parse(context.Request.Query["after"]!, CultureInfo.InvariantCulture);
+        var limit = Math.Min(LiveChangePage, int.Parse(context.Request.Query["limit"]!, CultureInfo.InvariantCulture));
+        List<LiveChange> page;
+        long last;
+        lock (_lock)
+        {
+            var log = _liveChanges.Where(c => c.Dataset == dataset).Select(c => c.Change).ToList();
+            page = [.. log.Where(c => c.Seq > after).Take(limit)];
+            last = log.Count > 0 ? log[^1].Seq : 0;
+        }
+
+        // A short hold stands in for the server's long poll.
+        await Task.Delay(page.Count > 0 ? LiveChangeDelay : TimeSpan.FromMilliseconds(200));
+        await context.Response.WriteAsJsonAsync(new LiveChangePage(dataset, after, last, page), Json);
     }
 
     private string ETag() => "e" + _etag.ToString(CultureInfo.InvariantCulture);

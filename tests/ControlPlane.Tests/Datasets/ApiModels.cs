@@ -20,7 +20,11 @@ public sealed record VersionDto(
     string CreatedBy,
     string? Note,
     List<WarningDto> Warnings,
-    string Tier = "warm");
+    string Tier = "warm")
+{
+    /// <summary>The last live change the version includes (README, "Live changes").</summary>
+    public long ChangeWatermark { get; init; }
+}
 
 public sealed record VersionPageDto(List<VersionDto> Items, int? NextBefore);
 

@@ -27,7 +27,12 @@ public sealed record ReleaseViewDto(ReleaseDto Release, string State, Publicatio
 public sealed record AgentDto(
     string Id, string Environment, string Group, string Status, DateTimeOffset RegisteredAt, DateTimeOffset LastSeenAt,
     long? LiveReleaseId, long LiveGeneration, List<long> HeldReleases, StagingProgress? Staging, string? LastError,
-    bool RedisDataLost, double? ClockOffsetMs, double? LagSeconds = null, bool ClockSkewed = false);
+    bool RedisDataLost, double? ClockOffsetMs, double? LagSeconds = null, bool ClockSkewed = false)
+{
+    public List<AgentChangeLagDto> Changes { get; init; } = [];
+}
+
+public sealed record AgentChangeLagDto(string Dataset, long AppliedSeq, long LastSeq, long LagChanges, double LagSeconds, DateTimeOffset? ReportedAt);
 
 public sealed record GroupDto(string Name, List<AgentDto> Agents);
 

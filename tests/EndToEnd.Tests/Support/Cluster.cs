@@ -48,6 +48,9 @@ public sealed record ClusterOptions
 
     /// <summary>Change lines per chunk an agent fetches; small makes staging span many chunks.</summary>
     public int ChunkSize { get; init; } = 5000;
+
+    /// <summary>Agents' Redis servers keep an append-only file (fsync on every write), so a restart keeps their data.</summary>
+    public bool PersistentRedis { get; init; }
 }
 
 /// <summary>
@@ -124,7 +127,7 @@ public sealed class Cluster : IAsyncDisposable
             cluster._controlPlane = await ControlPlaneServer.StartAsync(cluster._settings, cluster.Log);
             foreach (var group in options.Groups)
             {
-                cluster.Agents.Add(new AgentNode(group, $"{environment}-{group}", await RedisServer.StartAsync()));
+                cluster.Agents.Add(new AgentNode(group, $"{environment}-{group}", await RedisServer.StartAsync(options.PersistentRedis)));
             }
 
             foreach (var agent in cluster.Agents)

@@ -17,11 +17,14 @@ public sealed class RedisServer : IAsyncDisposable
     private readonly string _directory;
     private ConnectionMultiplexer? _connection;
 
-    private RedisServer(Process process, int port, string directory)
+    private readonly bool _persistent;
+
+    private RedisServer(Process process, int port, string directory, bool persistent = false)
     {
         _process = process;
         Port = port;
         _directory = directory;
+        _persistent = persistent;
     }
 
     public int Port { get; }
@@ -32,14 +35,15 @@ public sealed class RedisServer : IAsyncDisposable
     /// <summary>A connection of the test's own (admin commands allowed, for FLUSHALL).</summary>
     public IDatabase Database => (_connection ??= ConnectionMultiplexer.Connect($"{Configuration},allowAdmin=true,abortConnect=false,syncTimeout=30000")).GetDatabase();
 
-    public static async Task<RedisServer> StartAsync()
+    /// <param name="persistent">With an append-only file written on every command (appendfsync always): a restart keeps the data.</param>
+    public static async Task<RedisServer> StartAsync(bool persistent = false)
     {
         Exception? last = null;
         for (var attempt = 0; attempt < 5; attempt++)
         {
             var port = FreePort();
             var directory = Directory.CreateTempSubdirectory("cp-e2e-redis-").FullName;
-            var server = new RedisServer(Launch(port, directory), port, directory);
+            var server = new RedisServer(Launch(port, directory, persistent), port, directory, persistent);
             if (await server.WaitForPingAsync())
             {
                 return server;
@@ -53,12 +57,12 @@ public sealed class RedisServer : IAsyncDisposable
         throw last!;
     }
 
-    /// <summary>Kills the server (SIGKILL) and starts a new one on the same port: without persistence, it comes back empty.</summary>
+    /// <summary>Kills the server (SIGKILL) and starts a new one on the same port: without persistence, it comes back empty; with it, as its append-only file says.</summary>
     public async Task RestartAsync()
     {
         await KillProcessAsync();
         _process.Dispose();
-        _process = Launch(Port, _directory);
+        _process = Launch(Port, _directory, _persistent);
         if (!await WaitForPingAsync())
         {
             throw new InvalidOperationException($"redis-server on port {Port} did not come back.");
@@ -79,7 +83,7 @@ public sealed class RedisServer : IAsyncDisposable
         }
     }
 
-    private static Process Launch(int port, string directory)
+    private static Process Launch(int port, string directory, bool persistent)
     {
         var start = new ProcessStartInfo("redis-server")
         {
@@ -90,7 +94,7 @@ public sealed class RedisServer : IAsyncDisposable
         foreach (var argument in new[]
         {
             "--bind", "127.0.0.1", "--port", port.ToString(System.Globalization.CultureInfo.InvariantCulture), "--dir", directory,
-            "--save", "", "--appendonly", "no", "--daemonize", "no", "--protected-mode", "yes", "--logfile", Path.Combine(directory, "redis.log"),
+            "--save", "", "--appendonly", persistent ? "yes" : "no", "--appendfsync", persistent ? "always" : "everysec", "--daemonize", "no", "--protected-mode", "yes", "--logfile", Path.Combine(directory, "redis.log"),
         })
         {
             start.ArgumentList.Add(argument);
