@@ -26,14 +26,14 @@ public sealed class AgentCrashTests
 
         var stopped = await env.Store.GetStagingAsync();
         Assert.NotNull(stopped);
-        var chunksBefore = server.Requests.Count(r => r.Request.Contains("/changes", StringComparison.Ordinal));
+        var chunksBefore = server.Requests.Count(IsLayerChunk);
 
         using var second = AgentProcess.Start(server.Address, env.Name, "agent-1", chunkSize: 2);
         await EventuallyAsync(async () => (await env.Reader.GetAsync(Sku(30)))?["price"] == price1[Sku(30)], "release 1 live");
         var layer = Assert.Single(await env.Store.ListLayersAsync());
         Assert.Equal((stopped.Layer, 30L), (layer.Layer, layer.Records));
         // The second agent fetched only the chunks after the cursor, not the version again.
-        var chunksAfter = server.Requests.Count(r => r.Request.Contains("/changes", StringComparison.Ordinal)) - chunksBefore;
+        var chunksAfter = server.Requests.Count(IsLayerChunk) - chunksBefore;
         Assert.True(chunksAfter < 15, $"{chunksAfter} chunks fetched after the restart");
         Assert.Contains(server.Requests, r => r.Request.Contains("after=" + stopped.Cursor, StringComparison.Ordinal));
     }
@@ -84,4 +84,8 @@ public sealed class AgentCrashTests
             await Task.Delay(20);
         }
     }
+
+    // Layer chunks come from the version's changes endpoint; the agents' live change feed (/agents/{id}/changes) is not one.
+    private static bool IsLayerChunk((string Request, string? Authorization) request) =>
+        request.Request.Contains("/versions/", StringComparison.Ordinal) && request.Request.Contains("/changes", StringComparison.Ordinal);
 }

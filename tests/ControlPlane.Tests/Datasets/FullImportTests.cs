@@ -39,7 +39,7 @@ public sealed class FullImportTests(ControlPlaneFixture fixture) : DatabaseTest(
         Assert.Equal(HttpStatusCode.Created, response.StatusCode);
         using var document = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
 
-        string[] members = ["dataset", "version", "kind", "baseVersion", "records", "contentHash", "added", "changed", "removed", "createdAt", "createdBy", "note", "warnings", "tier"];
+        string[] members = ["dataset", "version", "kind", "baseVersion", "records", "contentHash", "added", "changed", "removed", "createdAt", "createdBy", "note", "warnings", "tier", "changeWatermark"];
         Assert.Equal(members.Order(StringComparer.Ordinal), document.RootElement.EnumerateObject().Select(p => p.Name).Order(StringComparer.Ordinal));
     }
 
