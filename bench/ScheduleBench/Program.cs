@@ -47,6 +47,7 @@ await WaitAgentsAsync(http, options.Environment, redis.Length);
 Console.WriteLine($"{redis.Length} agents registered; making release {first} live ...");
 await PublishAsync(http, first);
 await WaitPointersAsync(redis, pointerKey, first, TimeSpan.FromMinutes(2));
+await WaitPublicationLiveAsync(http, first);
 
 // Baseline: manual publishes of the same kind of change; phase 2 is from the barrier (the control plane's stagedAt) to
 // the last agent's pointer read in Redis, so it is what a scheduled activation does at its instant, ordered live.
