@@ -25,6 +25,9 @@ public sealed class ScheduleRecoveryTests(ScheduleClockFixture fixture) : IClass
             await TestAgent.RegisterAsync(Client, environment + "-a", environment, "east"),
             await TestAgent.RegisterAsync(Client, environment + "-b", environment, "west"),
         ];
+
+        // Clocks that agree with the control plane's (the test's clock is not the agents' wall clock), so switches are armed.
+        (agents[0].ClockOffsetMs, agents[1].ClockOffsetMs) = (-2, 3);
         var live = await Client.CreateReleaseAsync(environment, await Client.ImportCatalogueAsync(seed: 1));
         await Client.MakeLiveAsync(live, agents, holdFirst: true);
         var next = await Client.CreateReleaseAsync(environment, await Client.ImportCatalogueAsync(seed: 2));
@@ -119,8 +122,8 @@ public sealed class ScheduleRecoveryTests(ScheduleClockFixture fixture) : IClass
         var unaware = await Client.ScheduleAsync(schedule.Id);
         Assert.Equal(("Scheduled", null), (unaware.State, unaware.Activation));
 
-        // Every control plane instance stays down past the lateness limit; the agents held the armed switch and switched at
-        // the instant by themselves, reporting once the control plane is back.
+        // Every control plane instance stays down (for the schedules) past the lateness limit; the agents held the armed switch
+        // and switched at the instant by themselves.
         foreach (var agent in agents)
         {
             await agent.HoldAsync(next);
@@ -128,11 +131,13 @@ public sealed class ScheduleRecoveryTests(ScheduleClockFixture fixture) : IClass
 
         var armed = await Client.PublicationOfAsync(next);
         Assert.Equal((orphan.Id, "Switching"), (armed.Id, armed.State));
-        AdvanceTo(activateAt.AddMinutes(6));
+        AdvanceTo(activateAt);
         foreach (var agent in agents)
         {
             await agent.SwitchAsync(next, armed.Generation!.Value);
         }
+
+        AdvanceTo(activateAt.AddMinutes(6));
 
         // Recovery: both misfired triggers fire, and the follow-up runs. The schedule follows the publication it had started:
         // not Missed (the release did go live), not started again.

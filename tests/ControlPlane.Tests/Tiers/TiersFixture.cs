@@ -97,7 +97,10 @@ public abstract class TiersTest<TFixture>(TFixture fixture) : IAsyncLifetime whe
         Client.PutAsJsonAsync($"/api/v1/environments/{environment}/tiers/policy{(dryRun ? "?dryRun=true" : "")}", policy, Http.Json);
 }
 
-public sealed record ArchiveRunDto(int Queued, List<string> Archived, List<string> Skipped, List<string> Failed);
+public sealed record ArchiveRunDto(int Queued, List<string> Archived, List<string> Skipped, List<string> Failed)
+{
+    public List<string> Expired { get; init; } = [];
+}
 
 public sealed record VersionTierDto(
     int Version, string Tier, long Records, bool InWarmWindow, bool LeavesWarm, List<string> ProtectedBecause,
