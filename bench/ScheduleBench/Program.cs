@@ -90,6 +90,7 @@ for (var k = 0; k < options.Activations; k++)
 
 Console.WriteLine($"{scheduled.Count} activations scheduled from {firstAt:O}, {options.Spacing} s apart, lead time {options.Lead} s");
 var samples = new List<Sample>();
+var armedBefore = 0;
 foreach (var (scheduleId, release, at) in scheduled)
 {
     // Poll from a little before the instant: a switch before activateAt would show as a negative figure.
@@ -99,14 +100,33 @@ foreach (var (scheduleId, release, at) in scheduled)
         await Task.Delay(watchFrom - DateTimeOffset.UtcNow);
     }
 
+    // Just before the instant the schedule should be armed: every agent holds the order, the control plane is not needed.
+    var before = await GetJsonAsync(http, $"/api/v1/schedules/{scheduleId}");
+    var phase = before.GetProperty("phase").GetString();
+    armedBefore += phase == "armed" ? 1 : 0;
     var switched = await WatchAsync(redis, pointerKey, release, at, TimeSpan.FromSeconds(options.Spacing * 3));
-    var schedule = await GetJsonAsync(http, $"/api/v1/schedules/{scheduleId}");
-    var phase = schedule.GetProperty("phase").GetString();
-    var state = schedule.GetProperty("state").GetString();
     samples.AddRange(switched.Select(s => s with { ScheduleId = scheduleId }));
     var late = switched.Where(s => s.Switched).Select(s => s.LateMs).DefaultIfEmpty(double.NaN);
-    Console.WriteLine($"  schedule {scheduleId} (release {release}) at {at:HH:mm:ss.fff}: {switched.Count(s => s.Switched)}/{switched.Count} agents switched, "
-        + $"last {late.Max():N1} ms after activateAt; schedule {state}/{phase}");
+    Console.WriteLine($"  schedule {scheduleId} (release {release}) at {at:HH:mm:ss.fff}: phase {phase} just before; "
+        + $"{switched.Count(s => s.Switched)}/{switched.Count} agents switched, last {late.Max():N1} ms after activateAt");
+}
+
+// The schedules end Completed once the agents' reports reach the control plane.
+var completed = 0;
+var settle = Stopwatch.StartNew();
+foreach (var (scheduleId, _, _) in scheduled)
+{
+    while (true)
+    {
+        var state = (await GetJsonAsync(http, $"/api/v1/schedules/{scheduleId}")).GetProperty("state").GetString();
+        if (state == "Completed" || settle.Elapsed > TimeSpan.FromSeconds(30))
+        {
+            completed += state == "Completed" ? 1 : 0;
+            break;
+        }
+
+        await Task.Delay(100);
+    }
 }
 
 var switchedSamples = samples.Where(s => s.Switched).ToList();
@@ -121,8 +141,9 @@ Console.WriteLine($"| activateAt to pointer read in each agent's Redis ({observe
 Console.WriteLine($"| activateAt to the pointer's switchedAt (agent's own clock, secondary) | {Ms(Percentile(reported, 50))} | {Ms(Percentile(reported, 99))} | {Ms(reported.DefaultIfEmpty(double.NaN).Max())} | |");
 Console.WriteLine($"| baseline: manual publish, barrier to last pointer read ({baseline.Count} publishes) | {Ms(Percentile(baseline, 50))} | {Ms(Percentile(baseline, 99))} | {Ms(baseline.DefaultIfEmpty(double.NaN).Max())} | |");
 Console.WriteLine($"| baseline: manual publish, switching phase as the control plane records it | {Ms(Percentile(baselineCp, 50))} | {Ms(Percentile(baselineCp, 99))} | {Ms(baselineCp.DefaultIfEmpty(double.NaN).Max())} | |");
+Console.WriteLine($"| schedules armed just before their instant / Completed afterwards | {armedBefore} / {completed} of {scheduled.Count} | | | all |");
 Console.WriteLine($"Redis pointers polled every ~{options.PollMs} ms per agent: a figure is the first read that named the release, so it may be up to one poll interval plus a round trip late.");
-return missing == 0 && early == 0 ? 0 : 1;
+return missing == 0 && early == 0 && completed == scheduled.Count ? 0 : 1;
 
 // Polls every agent's pointer until it names the release (or the timeout); the first read naming it counts.
 async Task<List<Sample>> WatchAsync(IDatabase[] agents, string key, long release, DateTimeOffset at, TimeSpan timeout)
