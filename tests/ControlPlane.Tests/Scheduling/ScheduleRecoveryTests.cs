@@ -151,10 +151,19 @@ public sealed class ScheduleRecoveryTests(ScheduleClockFixture fixture) : IClass
         Assert.Equal(1, await PublicationsOfAsync(schedule.Id));
         Assert.Equal(next, (await Client.EnvironmentAsync(environment)).LiveRelease!.Id);
 
-        // The rest of the window runs as usual: the revert to what was live before.
+        // The revert's pre-staging is interrupted the same way: its publication (back to what was live) committed, the
+        // schedule still Active. The firing on recovery takes it up instead of starting a second rollback.
         AdvanceTo(active.RevertAt!.Value - active.LeadTime);
+        var revertOutcome = await coordinator.StartAsync(live, "rollback", $"schedule {schedule.Id}", CancellationToken.None,
+            new ScheduledStart(schedule.Id, active.RevertAt, active.RevertAt!.Value.AddMinutes(5)));
+        var revertOrphan = Assert.IsType<PublishOutcome.Started>(revertOutcome).Publication;
+        Assert.Equal("Active", (await Client.ScheduleAsync(schedule.Id)).State);
         await fixture.FireAsync(schedule.Id, ScheduleStep.PrestageRevert);
+        var reverting = await Client.ScheduleAsync(schedule.Id);
+        Assert.Equal(("Reverting", revertOrphan.Id), (reverting.State, reverting.Revert!.Id));
+        Assert.Equal(2, reverting.EventsOf("adopted").Count());
         var revertOrder = (await agents[0].DesiredAsync()).Live!;
+        Assert.Equal((live, active.RevertAt), (revertOrder.ReleaseId, revertOrder.SwitchAt));
         AdvanceTo(active.RevertAt!.Value);
         await fixture.FireAsync(schedule.Id, ScheduleStep.Revert);
         foreach (var agent in agents)
