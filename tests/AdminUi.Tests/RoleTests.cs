@@ -11,7 +11,7 @@ namespace AdminUi.Tests;
 public sealed class RoleTests(ITestOutputHelper output)
 {
     [Fact]
-    public async Task A_viewer_sees_everything_but_cannot_create_publish_or_roll_back_and_a_wrong_password_is_refused()
+    public async Task A_viewer_sees_everything_but_cannot_create_publish_roll_back_schedule_or_pin_and_a_wrong_password_is_refused()
     {
         await using var deployment = await UiDeployment.StartAsync(output, "ui-roles");
         var cluster = deployment.Cluster;
@@ -44,6 +44,25 @@ public sealed class RoleTests(ITestOutputHelper output)
         await page.GotoAsync($"/environments/{cluster.Environment}/rollback?to={pending}");
         await Expect(page.GetByTestId("rollback-confirm")).ToContainTextAsync($"Release #{pending} goes live instead of release #{first}");
         await Expect(page.GetByTestId("confirm-rollback")).ToBeDisabledAsync();
+
+        // Schedules and pins: the viewer sees them, but the create and pin buttons are disabled with the reason.
+        await page.GotoAsync($"/environments/{cluster.Environment}");
+        await Expect(page.GetByTestId("pin")).ToBeDisabledAsync();
+        await Expect(page.GetByTestId("pin-panel")).ToContainTextAsync("Your role (viewer) cannot pin or unpin");
+        await page.GotoAsync("/schedules");
+        await Expect(page.GetByTestId("create-schedule")).ToBeDisabledAsync();
+        await Expect(page.GetByTestId("schedule-form-panel")).ToContainTextAsync("Your role (viewer) cannot create or cancel schedules");
+        await Expect(page.GetByTestId("schedule-form")).ToHaveCountAsync(0);
+
+        var viewerApi = await deployment.ApiAsAsync(Users.Viewer, Users.ViewerPassword);
+        var schedule = await Assert.ThrowsAsync<ControlPlane.Client.ApiProblemException>(() => viewerApi.CreateScheduleAsync(
+            new ControlPlane.Client.ScheduleRequest(pending, DateTimeOffset.UtcNow.AddDays(1).ToString("O"))));
+        Assert.Equal((int)HttpStatusCode.Forbidden, schedule.Status);
+        var pin = await Assert.ThrowsAsync<ControlPlane.Client.ApiProblemException>(() => viewerApi.PinAsync(
+            cluster.Environment, new ControlPlane.Client.CreatePinRequest(null, "not mine to pin")));
+        Assert.Equal((int)HttpStatusCode.Forbidden, pin.Status);
+        Assert.Empty(await deployment.AdminApi.ListSchedulesAsync(cluster.Environment));
+        Assert.Empty(await deployment.AdminApi.ListPinsAsync(cluster.Environment));
 
         // The server refuses it on its own: the viewer's own token cannot publish.
         using var api = new HttpClient { BaseAddress = cluster.ControlPlane.Address };

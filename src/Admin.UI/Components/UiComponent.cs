@@ -34,6 +34,9 @@ public abstract class UiComponent : ComponentBase
 
     protected UserSession Session => UserSession.From(Http.User) ?? new UserSession("anonymous", RolePermissions.Viewer, null);
 
+    /// <summary>The time zone the user reads times in (the browser's, else UTC).</summary>
+    protected UserClock Clock => UserClock.From(Http);
+
     protected UiError? Error { get; set; }
 
     protected CancellationToken Aborted => Http.RequestAborted;

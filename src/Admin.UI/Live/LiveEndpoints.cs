@@ -21,6 +21,10 @@ public static class LiveEndpoints
             Fragment<PublicationLive>(new() { [nameof(PublicationLive.Id)] = id }));
         group.MapGet("/releases/{id:long}", (long id) =>
             Fragment<ReleaseLive>(new() { [nameof(ReleaseLive.Id)] = id }));
+        group.MapGet("/schedules", (string? environment) =>
+            Fragment<ScheduleListLive>(new() { [nameof(ScheduleListLive.Environment)] = environment }));
+        group.MapGet("/schedules/{id:long}", (long id) =>
+            Fragment<ScheduleLive>(new() { [nameof(ScheduleLive.Id)] = id }));
         return app;
     }
 
@@ -32,6 +36,11 @@ public static class LiveEndpoints
     public static string PublicationUrl(long id) => $"{Prefix}/publications/{id}";
 
     public static string ReleaseUrl(long id) => $"{Prefix}/releases/{id}";
+
+    public static string SchedulesUrl(string? environment) =>
+        string.IsNullOrEmpty(environment) ? $"{Prefix}/schedules" : $"{Prefix}/schedules?environment={Uri.EscapeDataString(environment)}";
+
+    public static string ScheduleUrl(long id) => $"{Prefix}/schedules/{id}";
 
     private static RazorComponentResult<T> Fragment<T>(Dictionary<string, object?> parameters)
         where T : Microsoft.AspNetCore.Components.IComponent =>

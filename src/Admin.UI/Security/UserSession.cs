@@ -12,6 +12,7 @@ public enum UiAction
     ManageWaves,
     Schedule,
     ReadAudit,
+    Pin,
 }
 
 /// <summary>The signed-in user as the UI's cookie carries it: name, role and the user's own API bearer token.</summary>
@@ -39,6 +40,9 @@ public sealed record UserSession(string Name, string Role, string? Token)
     }
 
     public bool Can(UiAction action) => RolePermissions.Allows(Role, action);
+
+    /// <summary>An emergency publish (without approvals) is the policy's emergency role's, or an admin's.</summary>
+    public bool CanPublishInEmergency(string? emergencyRole) => Role == RolePermissions.Admin || (emergencyRole is not null && Role == emergencyRole);
 }
 
 /// <summary>The control plane's roles (viewer &lt; operator; approver approves; admin does everything).</summary>
@@ -67,8 +71,9 @@ public static class RolePermissions
         UiAction.Rollback => "roll back",
         UiAction.Approve => "approve releases",
         UiAction.ManageWaves => "promote or abort waves",
-        UiAction.Schedule => "change schedules",
+        UiAction.Schedule => "create or cancel schedules",
         UiAction.ReadAudit => "read the audit log",
+        UiAction.Pin => "pin or unpin (admins only)",
         _ => action.ToString(),
     };
 }

@@ -2,6 +2,19 @@
 // and its HTML swapped in when it changed. When the admin UI cannot be reached, or it cannot reach the control
 // plane (a fragment holding [data-stale]), the page keeps what it shows and says that it is stale.
 (() => {
+  // Pages rendered on the server show times in the browser's time zone (and UTC): tell the server which one that is.
+  try {
+    const zone = Intl.DateTimeFormat().resolvedOptions().timeZone;
+    const cookie = 'tz=' + encodeURIComponent(zone);
+    if (zone && !document.cookie.split('; ').includes(cookie)) {
+      document.cookie = cookie + '; path=/; SameSite=Strict; max-age=31536000';
+      // A page that showed its times in UTC for want of the cookie shows them again in the user's zone (once).
+      if (document.querySelector('[data-zone-sensitive]') && !sessionStorage.getItem('tz-reloaded')) {
+        sessionStorage.setItem('tz-reloaded', '1');
+        location.reload();
+      }
+    }
+  } catch { /* no Intl: times stay in UTC */ }
   const interval = Number(document.body.dataset.liveInterval || 1000);
   const banner = document.getElementById('stale-banner');
   const stamp = document.getElementById('live-stamp');

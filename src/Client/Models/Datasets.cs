@@ -21,7 +21,11 @@ public sealed record VersionInfo(
     DateTimeOffset CreatedAt,
     string CreatedBy,
     string? Note,
-    IReadOnlyList<GuardrailWarning> Warnings);
+    IReadOnlyList<GuardrailWarning> Warnings)
+{
+    /// <summary>"warm" (PostgreSQL) or "cold" (archived); null from a server without tiers.</summary>
+    public string? Tier { get; init; }
+}
 
 /// <summary>Advice attached to a version (record count moved a lot, prices moved a lot, SKUs without product).</summary>
 public sealed record GuardrailWarning(string Code, string Message, long Count, IReadOnlyList<string> Examples);

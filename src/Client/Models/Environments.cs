@@ -19,7 +19,11 @@ public sealed record EnvironmentView(
     public IReadOnlyList<PinInfo> Pins { get; init; } = [];
 }
 
-public sealed record GroupView(string Name, IReadOnlyList<AgentView> Agents);
+public sealed record GroupView(string Name, IReadOnlyList<AgentView> Agents)
+{
+    /// <summary>The releases the group's agents serve, most common first; during a publication in waves the groups already switched show the new one.</summary>
+    public IReadOnlyList<long> LiveReleases { get; init; } = [];
+}
 
 public sealed record EnvironmentSummary(string Name, IReadOnlyList<string> Groups, long? LiveReleaseId, long Generation)
 {
@@ -43,4 +47,14 @@ public sealed record AgentView(
     string? LastError,
     bool RedisDataLost,
     double? ClockOffsetMs,
-    double? LagSeconds = null);
+    double? LagSeconds = null)
+{
+    /// <summary>Per dataset with live changes: the last change this agent applied and how far behind it is.</summary>
+    public IReadOnlyList<AgentChangeLag> Changes { get; init; } = [];
+
+    /// <summary>The agent's clock is further off the control plane's than allowed: scheduled switches are not armed on it.</summary>
+    public bool ClockSkewed { get; init; }
+}
+
+/// <summary>What an agent has applied of one dataset's live changes: its sequence, the newest one, how many and how long behind.</summary>
+public sealed record AgentChangeLag(string Dataset, long AppliedSeq, long LastSeq, long LagChanges, double LagSeconds, DateTimeOffset? ReportedAt);

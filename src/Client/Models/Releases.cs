@@ -55,7 +55,11 @@ public sealed record PublicationInfo(
 /// </summary>
 public sealed record PublishRequest(
     IReadOnlyList<IReadOnlyList<string>>? Waves = null, int? CanaryPercent = null, int? HoldSeconds = null,
-    bool? Emergency = null, string? Reason = null);
+    bool? Emergency = null, string? Reason = null)
+{
+    /// <summary>Confirms a publish while a schedule holds the environment (its occurrence is then Overridden).</summary>
+    public bool? OverrideSchedule { get; init; }
+}
 
 public sealed record WaveInfo(
     int Wave, IReadOnlyList<string>? Groups, IReadOnlyList<string> Agents, string State, long? Generation,

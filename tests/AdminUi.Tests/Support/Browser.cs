@@ -33,13 +33,14 @@ public sealed class Browser : IAsyncDisposable
         return new Browser(playwright, browser);
     }
 
-    /// <summary>A fresh browser profile (no cookies) on the UI.</summary>
-    public async Task<IPage> NewPageAsync(Uri baseAddress)
+    /// <summary>A fresh browser profile (no cookies) on the UI, in the time zone given (the machine's otherwise).</summary>
+    public async Task<IPage> NewPageAsync(Uri baseAddress, string? timeZone = null)
     {
         var context = await _browser.NewContextAsync(new BrowserNewContextOptions
         {
             BaseURL = baseAddress.ToString().TrimEnd('/'),
             ViewportSize = new ViewportSize { Width = 1360, Height = 900 },
+            TimezoneId = timeZone,
         });
         context.SetDefaultTimeout(30_000);
         return await context.NewPageAsync();

@@ -50,10 +50,20 @@ public sealed class UiDeployment : IAsyncDisposable
         }
     }
 
-    /// <summary>Opens the UI in a fresh browser profile and signs in.</summary>
-    public async Task<IPage> SignInAsync(string user, string password)
+    /// <summary>The typed client of the control plane as the bootstrap admin, for setting up and checking through the API.</summary>
+    public ControlPlane.Client.ControlPlaneClient AdminApi => new(Cluster.ControlPlane.Client);
+
+    /// <summary>The typed client with <paramref name="user"/>'s own token, as the UI uses it for that user.</summary>
+    public async Task<ControlPlane.Client.ControlPlaneClient> ApiAsAsync(string user, string password)
     {
-        var page = await Browser.NewPageAsync(Ui.Address);
+        var login = await AdminApi.LoginAsync(user, password);
+        return ControlPlane.Client.ControlPlaneClient.Create(Cluster.ControlPlane.Address, new ControlPlane.Client.ControlPlaneClientOptions { Token = login.Token });
+    }
+
+    /// <summary>Opens the UI in a fresh browser profile and signs in.</summary>
+    public async Task<IPage> SignInAsync(string user, string password, string? timeZone = null)
+    {
+        var page = await Browser.NewPageAsync(Ui.Address, timeZone);
         await page.GotoAsync("/");
         await Expect(page).ToHaveURLAsync(new System.Text.RegularExpressions.Regex("/login"));
         await page.GetByLabel("User name").FillAsync(user);
