@@ -41,6 +41,8 @@ public static class CliApp
         root.Subcommands.Add(ImportCommand.Create(runner));
         root.Subcommands.Add(ReleaseCommands.Create(runner));
         root.Subcommands.Add(PublishCommand.Create(runner));
+        root.Subcommands.Add(WaveCommands.Promote(runner));
+        root.Subcommands.Add(WaveCommands.Abort(runner));
         root.Subcommands.Add(RollbackCommand.Create(runner));
         root.Subcommands.Add(StatusCommand.Create(runner));
         root.Subcommands.Add(DiffCommand.Create(runner));

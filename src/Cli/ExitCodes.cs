@@ -38,6 +38,12 @@ public static class ExitCodes
     /// <summary>The publication was aborted (waves already live went back to the previous release).</summary>
     public const int Aborted = 10;
 
+    /// <summary>
+    /// With <c>--wait</c> on a publication in waves: a wave is live and the next waits for <c>cpctl promote</c> (no hold
+    /// time was given). Not a failure: the script decides whether to promote or abort.
+    /// </summary>
+    public const int Holding = 11;
+
     /// <summary>Waiting was interrupted (Ctrl+C); the publication goes on.</summary>
     public const int Interrupted = 130;
 
@@ -54,6 +60,7 @@ public static class ExitCodes
         (TimedOut, "--timeout passed while the publication was in flight"),
         (WaitingForApproval, "the release waits for approval"),
         (Aborted, "the publication was aborted"),
+        (Holding, "waves: a wave is live and the next waits for 'cpctl promote' (or 'cpctl abort')"),
         (Interrupted, "interrupted while waiting; the publication goes on"),
     ];
 }

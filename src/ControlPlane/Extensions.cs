@@ -83,10 +83,7 @@ public static class Extensions
                 Scheme = "bearer",
                 Description = "An API token (POST /api/v1/tokens) or a UI login token (POST /api/v1/auth/login).",
             });
-            swagger.AddSecurityRequirement(document => new Microsoft.OpenApi.OpenApiSecurityRequirement
-            {
-                [new Microsoft.OpenApi.OpenApiSecuritySchemeReference(BearerTokenHandler.SchemeName, document)] = [],
-            });
+            swagger.OperationFilter<BearerSecurityOperationFilter>();
             var xml = Path.Combine(AppContext.BaseDirectory, "ControlPlane.xml");
             if (File.Exists(xml))
             {
@@ -108,17 +105,19 @@ public static class Extensions
         app.UseMiddleware<IdempotencyMiddleware>();
         app.MapHealthChecks("/health/live", new() { Predicate = _ => false }).AllowAnonymous();
         app.MapHealthChecks("/health/ready", new() { Predicate = check => check.Tags.Contains("ready") }).AllowAnonymous();
-        app.MapControlPlaneIdentity();
-        app.MapDatasetsApi();
-        app.MapEnvironmentsApi();
-        app.MapAgentsApi();
-        app.MapReleasesApi();
-        app.MapSchedulesApi();
-        app.MapGovernanceApi();
-        app.MapTiersApi();
-        app.MapLiveChangesApi();
-        app.MapWavesApi();
-        app.MapWebhooksApi();
+        // One group without a prefix around the whole API, so every endpoint describes its error answers (OpenAPI).
+        var api = app.MapGroup("").WithProblemResponses();
+        api.MapControlPlaneIdentity();
+        api.MapDatasetsApi();
+        api.MapEnvironmentsApi();
+        api.MapAgentsApi();
+        api.MapReleasesApi();
+        api.MapSchedulesApi();
+        api.MapGovernanceApi();
+        api.MapTiersApi();
+        api.MapLiveChangesApi();
+        api.MapWavesApi();
+        api.MapWebhooksApi();
         return app;
     }
 }

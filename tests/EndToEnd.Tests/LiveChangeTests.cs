@@ -1,4 +1,5 @@
 using System.Net;
+using System.Net.Http.Json;
 using System.Text.Json.Nodes;
 using ControlPlane.Tests.Support;
 using EndToEnd.Tests.Support;
@@ -85,6 +86,59 @@ public sealed class LiveChangeTests(ITestOutputHelper output)
         // Changes after the fold still show on top of the folded versions.
         await model.PostAsync(cluster.ControlPlane.Client, "stock", LiveChangeModel.RandomBatch("stock", random, Skus, 30));
         await AssertEveryAgentAsync(cluster, model, r2);
+    }
+
+    [Fact]
+    public async Task A_stalled_agent_lags_in_the_views_while_the_other_applies_every_change_and_it_catches_up_later()
+    {
+        await using var cluster = await Cluster.StartAsync(output, "live-slow");
+        var model = new LiveChangeModel();
+        var (r1, _) = await cluster.PublishLiveAsync(await ImportAsync(cluster, model, content: 1));
+        var (east, west) = (cluster.Agent("east"), cluster.Agent("west"));
+        var random = new Random(11);
+        foreach (var dataset in Changing)
+        {
+            await model.PostAsync(cluster.ControlPlane.Client, dataset, LiveChangeModel.RandomBatch(dataset, random, Skus, 40));
+        }
+
+        await LiveChangeModel.WaitAppliedAsync(east, cluster.Environment, "stock", model.LastSeq("stock"));
+
+        // Once east's pulls in flight (one per dataset) have come back empty, its next ones hang: east is stuck.
+        east.RunningHost.Transport.HoldFeed();
+        await Eventually.UntilAsync(() => east.RunningHost.Transport.HeldFeed == Catalogue.Datasets.Length, "east's feed pulls are held");
+        var positions = $"cp:{cluster.Environment}:agent:changes";
+        var eastPosition = (long)await east.Redis.Database.HashGetAsync(positions, "stock");
+        var eastApplied = (long)await east.Redis.Database.HashGetAsync(positions, "stock:count");
+        for (var i = 0; i < 5; i++)
+        {
+            await model.PostAsync(cluster.ControlPlane.Client, "stock", LiveChangeModel.RandomBatch("stock", random, Skus, 40));
+        }
+
+        // West is not held back by east: it applies everything while east's pulls hang.
+        Assert.Equal(model.Count("stock"), await LiveChangeModel.WaitAppliedAsync(west, cluster.Environment, "stock", model.LastSeq("stock")));
+        Assert.Equal(eastApplied, (long)await east.Redis.Database.HashGetAsync(positions, "stock:count"));
+
+        // The views say who lags, by how much.
+        await Eventually.UntilAsync(async () =>
+        {
+            var stock = await StockPositionsAsync(cluster);
+            return stock[west.AgentId].Lag == 0 && stock[east.AgentId] == (eastPosition, model.LastSeq("stock") - eastPosition);
+        }, "the environment view shows east lagging and west caught up");
+
+        east.RunningHost.Transport.ReleaseFeed();
+        await AssertEveryAgentAsync(cluster, model, r1);
+        Assert.Equal(0, (await StockPositionsAsync(cluster))[east.AgentId].Lag);
+    }
+
+    private static async Task<Dictionary<string, (long Applied, long Lag)>> StockPositionsAsync(Cluster cluster)
+    {
+        var view = await cluster.ControlPlane.Client.GetFromJsonAsync<JsonObject>($"api/v1/environments/{cluster.Environment}", Http.Json);
+        return view!["groups"]!.AsArray()
+            .SelectMany(g => g!["agents"]!.AsArray())
+            .ToDictionary(
+                a => a!["id"]!.GetValue<string>(),
+                a => a!["changes"]!.AsArray().Where(c => c!["dataset"]!.GetValue<string>() == "stock")
+                    .Select(c => (c!["appliedSeq"]!.GetValue<long>(), c["lagChanges"]!.GetValue<long>())).Single());
     }
 
     [Theory]

@@ -1,4 +1,5 @@
 using System.Globalization;
+using ControlPlane.Cli.Commands;
 using ControlPlane.Client;
 
 namespace ControlPlane.Cli.Output;
@@ -6,8 +7,9 @@ namespace ControlPlane.Cli.Output;
 /// <summary>
 /// Follows a publication until it ends or the timeout passes, showing progress on stderr: a bar redrawn in place on
 /// a terminal, timestamped lines (one per change) in CI or when stderr is redirected. Returns the exit code.
+/// A publication in waves that holds for a person (no hold time) ends the wait too: exit code 11, with what to do next.
 /// </summary>
-public sealed class PublicationWatcher(CommandContext context, TimeSpan timeout, TimeSpan interval)
+public sealed class PublicationWatcher(CommandContext context, TimeSpan timeout, TimeSpan interval, WaitGoal goal = WaitGoal.Live)
 {
     private const int BarWidth = 30;
     private string? _lastLine;
@@ -32,6 +34,13 @@ public sealed class PublicationWatcher(CommandContext context, TimeSpan timeout,
                 {
                     await EndBarAsync();
                     return await FinishAsync(publication);
+                }
+
+                // A hold time promotes by itself, so waiting goes on; without one only a person moves it on.
+                if (goal == WaitGoal.Live && publication is { State: PublicationStates.Holding, HoldUntil: null })
+                {
+                    await EndBarAsync();
+                    return await HoldingAsync(publication);
                 }
 
                 var remaining = deadline - Time.GetUtcNow();
@@ -61,7 +70,8 @@ public sealed class PublicationWatcher(CommandContext context, TimeSpan timeout,
         var switched = p.Agents.Count(a => a.Phase == AgentPhases.Switched);
         var records = p.Agents.Sum(a => a.RecordsStaged);
         var recordsTotal = p.Agents.Sum(a => a.RecordsTotal);
-        var counts = $"staged {staged}/{total}, switched {switched}/{total}" + (recordsTotal > 0 && staged < total ? $", records {records:N0}/{recordsTotal:N0}" : "");
+        var counts = $"staged {staged}/{total}, switched {switched}/{total}" + (recordsTotal > 0 && staged < total ? $", records {records:N0}/{recordsTotal:N0}" : "")
+            + WaveProgress(p);
         if (context.Console.IsInteractive && !context.Json)
         {
             var fraction = total == 0 ? (p.State == PublicationStates.Live ? 1.0 : 0.0) : (staged + switched) / (2.0 * total);
@@ -91,6 +101,19 @@ public sealed class PublicationWatcher(CommandContext context, TimeSpan timeout,
         }
     }
 
+    private string WaveProgress(PublicationInfo p)
+    {
+        if (p is not { Waves.Count: > 0, CurrentWave: { } current })
+        {
+            return "";
+        }
+
+        var hold = p is { State: PublicationStates.Holding, HoldUntil: { } until }
+            ? $", promotes at {until.ToUniversalTime().ToString("HH:mm:ss", CultureInfo.InvariantCulture)}Z unless aborted"
+            : "";
+        return $", wave {Math.Min(current + 1, p.Waves.Count)}/{p.Waves.Count} {p.Waves[Math.Min(current, p.Waves.Count - 1)].State}{hold}";
+    }
+
     private string Stamp() => Time.GetUtcNow().ToString("yyyy-MM-ddTHH:mm:ssZ", CultureInfo.InvariantCulture);
 
     private async Task EndBarAsync()
@@ -102,9 +125,28 @@ public sealed class PublicationWatcher(CommandContext context, TimeSpan timeout,
         }
     }
 
+    private async Task<int> HoldingAsync(PublicationInfo p)
+    {
+        if (context.Json)
+        {
+            await CliJson.WriteAsync(context.Out, p);
+            return ExitCodes.Holding;
+        }
+
+        var current = p.CurrentWave ?? 0;
+        var waves = p.Waves ?? [];
+        var live = string.Join("; ", waves.Where(w => w.State == "Live").Select(WaveText.Describe));
+        var next = current + 1 < waves.Count ? $"wave {current + 2} of {waves.Count} ({WaveText.Describe(waves[current + 1])})" : "the next wave";
+        await context.Out.WriteLineAsync(
+            $"Release {p.ReleaseId} is Holding in {p.Environment} (publication {p.Id}): wave {current + 1} of {waves.Count} is live ({live}); {next} waits.");
+        await context.Out.WriteLineAsync(
+            $"Promote with: cpctl promote {p.ReleaseId} --wait   or abort with: cpctl abort {p.ReleaseId} --reason TEXT --wait");
+        return ExitCodes.Holding;
+    }
+
     private async Task<int> FinishAsync(PublicationInfo p)
     {
-        var code = ExitCodeOf(p);
+        var code = goal == WaitGoal.Aborted && p.State == PublicationStates.Aborted ? ExitCodes.Ok : ExitCodeOf(p);
         if (context.Json)
         {
             await CliJson.WriteAsync(context.Out, p);
@@ -116,6 +158,8 @@ public sealed class PublicationWatcher(CommandContext context, TimeSpan timeout,
             : "";
         var summary = code switch
         {
+            ExitCodes.Ok when p.State == PublicationStates.Aborted =>
+                $"Publication {p.Id} of release {p.ReleaseId} is Aborted; {p.Environment} serves what was live before{(p.PreviousReleaseId is { } before ? $" (release {before})" : "")}.",
             ExitCodes.Ok => $"Release {p.ReleaseId} is Live in {p.Environment} (publication {p.Id}, generation {p.Generation}){timings}.",
             ExitCodes.Partial => $"Publication {p.Id} is Partial: some agents did not switch; they keep retrying. Roll back with: cpctl rollback --env {p.Environment}",
             ExitCodes.Failed => $"Publication {p.Id} {p.State}; nothing was switched.",

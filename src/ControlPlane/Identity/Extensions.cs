@@ -49,7 +49,7 @@ public static class IdentityExtensions
         return services;
     }
 
-    public static WebApplication MapControlPlaneIdentity(this WebApplication app)
+    public static IEndpointRouteBuilder MapControlPlaneIdentity(this IEndpointRouteBuilder app)
     {
         app.MapTokensApi();
         app.MapAuthApi();

@@ -1,3 +1,4 @@
+using ControlPlane.Infrastructure;
 using ControlPlane.Releases;
 using Microsoft.Extensions.Options;
 using Npgsql;
@@ -39,6 +40,7 @@ public sealed partial class ScheduleEngine(
             return;
         }
 
+        row = await AdoptAsync(connection, row, now, cancellationToken);
         var activation = await ScheduleStore.PublicationAsync(connection, row.ActivationPublicationId, cancellationToken);
         var revert = await ScheduleStore.PublicationAsync(connection, row.RevertPublicationId, cancellationToken);
         var decision = ScheduleDecisions.OnTrigger(row, step, activation, revert, now, options.Value.Lateness);
@@ -89,6 +91,7 @@ public sealed partial class ScheduleEngine(
         }
 
         var now = time.GetUtcNow();
+        row = await AdoptAsync(connection, row, now, cancellationToken);
         var activation = await ScheduleStore.PublicationAsync(connection, row.ActivationPublicationId, cancellationToken);
         var revert = await ScheduleStore.PublicationAsync(connection, row.RevertPublicationId, cancellationToken);
         row = await ApplyAsync(connection, row, ScheduleDecisions.FollowUp(row, activation, revert, now, options.Value.Lateness), now, cancellationToken);
@@ -99,6 +102,53 @@ public sealed partial class ScheduleEngine(
         }
 
         await transaction.CommitAsync(cancellationToken);
+    }
+
+    /// <summary>
+    /// A step starts its publication in the coordinator's own transaction, then records it on the schedule in this one. An
+    /// instance that died between the two left a publication the schedule does not know, which may have been armed and even
+    /// switched by the agents since. It is taken up here, before any decision, so the step is never started twice and the
+    /// schedule follows what really happened (a misfire beyond the lateness is not called Missed when the agents switched).
+    /// </summary>
+    private async Task<ScheduleRow> AdoptAsync(NpgsqlConnection connection, ScheduleRow row, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        var (kind, release, since) = row.State switch
+        {
+            ScheduleStates.Scheduled when now >= row.PrestageAt => ("publish", (long?)row.ReleaseId, row.PrestageAt),
+            ScheduleStates.Active when row.HasRevert && row.RevertPrestageAt is { } at && now >= at => ("rollback", row.RevertTo ?? row.PreviousReleaseId, at),
+            _ => ("", null, default),
+        };
+        if (release is null)
+        {
+            return row;
+        }
+
+        long id;
+        long? previous;
+        await using (var command = connection.Command(
+            """
+            SELECT id, previous_release_id FROM publications
+            WHERE schedule_id = @schedule AND kind = @kind AND release_id = @release AND state <> 'Aborted' AND requested_at >= @since
+            ORDER BY id DESC LIMIT 1
+            """, ("schedule", row.Id), ("kind", kind), ("release", release.Value), ("since", since)))
+        await using (var reader = await command.ExecuteReaderAsync(cancellationToken))
+        {
+            if (!await reader.ReadAsync(cancellationToken))
+            {
+                return row;
+            }
+
+            (id, previous) = (reader.GetInt64(0), reader.GetNullable<long>(1));
+        }
+
+        var adopted = kind == "publish"
+            ? row with { State = ScheduleStates.Activating, ActivationPublicationId = id, PreviousReleaseId = previous, AtRisk = null }
+            : row with { State = ScheduleStates.Reverting, RevertPublicationId = id, AtRisk = null };
+        await SaveAsync(connection, adopted, now, "adopted",
+            $"Publication {id} of release {release} was started for this step but not recorded (an instance stopped in between); the schedule follows it",
+            cancellationToken);
+        LogAdopted(row.Id, id, kind);
+        return adopted;
     }
 
     private async Task<ScheduleRow> ApplyAsync(NpgsqlConnection connection, ScheduleRow row, ScheduleDecision decision, DateTimeOffset now, CancellationToken cancellationToken)
@@ -321,6 +371,9 @@ public sealed partial class ScheduleEngine(
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Schedule {ScheduleId} occurrence {Occurrence}: {Step} trigger fired on {Instance}")]
     private partial void LogFired(long scheduleId, int occurrence, ScheduleStep step, string? instance);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Schedule {ScheduleId} took up publication {PublicationId} ({Kind}) that an interrupted step had started")]
+    private partial void LogAdopted(long scheduleId, long publicationId, string kind);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Schedule {ScheduleId}: release {ReleaseId} is live, {LateMs:0} ms after the activation time (as reported)")]
     private partial void LogLive(long scheduleId, long releaseId, double lateMs);

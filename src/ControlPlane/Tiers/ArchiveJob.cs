@@ -8,7 +8,11 @@ using Npgsql;
 namespace ControlPlane.Tiers;
 
 /// <summary>What one pass of the archive job did.</summary>
-public sealed record ArchiveRunResult(int Queued, IReadOnlyList<string> Archived, IReadOnlyList<string> Skipped, IReadOnlyList<string> Failed);
+public sealed record ArchiveRunResult(int Queued, IReadOnlyList<string> Archived, IReadOnlyList<string> Skipped, IReadOnlyList<string> Failed)
+{
+    /// <summary>Cold versions whose archive was older than the policies' coldKeepDays and was deleted (<see cref="ColdExpiry"/>).</summary>
+    public IReadOnlyList<string> Expired { get; init; } = [];
+}
 
 /// <summary>
 /// Moves versions that left every warm window to cold storage. Per version: write the chunks and then the manifest,
@@ -20,6 +24,7 @@ public sealed record ArchiveRunResult(int Queued, IReadOnlyList<string> Archived
 public sealed partial class ArchiveJob(
     NpgsqlDataSource dataSource,
     ColdArchive archive,
+    ColdExpiry expiry,
     AuditLog audit,
     TierPlanner planner,
     IOptions<TierOptions> options,
@@ -32,7 +37,8 @@ public sealed partial class ArchiveJob(
     public const string AuditKind = "version.archive";
 
     private const int TaskLockSpace = 0x54490000;
-    private const int DeleteLock = 0x5450;
+    /// <summary>Advisory lock (with the dataset id) held by whatever removes a dataset's warm rows or cold archives.</summary>
+    internal const int DeleteLock = 0x5450;
 
     public async Task<ArchiveRunResult> RunOnceAsync(CancellationToken cancellationToken)
     {
@@ -65,7 +71,8 @@ public sealed partial class ArchiveJob(
             }
         }
 
-        return new ArchiveRunResult(queued, archived, skipped, failed);
+        var expired = await expiry.RunOnceAsync(cancellationToken);
+        return new ArchiveRunResult(queued, archived, skipped, failed) { Expired = expired };
     }
 
     /// <summary>Records a task for every version the plan sends to cold; a skipped one is queued again.</summary>

@@ -22,6 +22,7 @@ public static class TierExtensions
         services.AddSingleton<TierPolicyStore>();
         services.AddSingleton<TierPlanner>();
         services.AddSingleton<TierQueries>();
+        services.AddSingleton<ColdExpiry>();
         services.AddSingleton<ArchiveJob>();
         services.AddHostedService<ArchiveService>();
         return services;

@@ -28,6 +28,12 @@ public sealed class DatasetPlan(DatasetDefinition dataset, IReadOnlyList<Planned
         .Select(v => v.Version);
 
     public bool MustStayWarm(int version) => WarmWindow.Contains(version) || Protected.ContainsKey(version);
+
+    /// <summary>
+    /// Days a cold archive of the dataset is kept: the longest of every environment's policy (versions are shared), and
+    /// null (for ever) as soon as one policy keeps them for ever.
+    /// </summary>
+    public int? ColdKeepDays { get; set; }
 }
 
 public sealed record TierPlan(IReadOnlyDictionary<string, DatasetPlan> Datasets, IReadOnlyDictionary<string, IReadOnlyList<long>> HotReleases);
@@ -71,6 +77,8 @@ public sealed class TierPlanner(TierPolicyStore policies, TimeProvider time)
         var now = time.GetUtcNow();
         foreach (var plan in plans.Values)
         {
+            var coldKeeps = effective.Select(p => p.ColdKeepDaysOf(plan.Dataset.Name)).ToList();
+            plan.ColdKeepDays = coldKeeps.Any(k => k is null) ? null : coldKeeps.Max();
             foreach (var policy in effective)
             {
                 var days = policy.WarmDaysOf(plan.Dataset.Name);

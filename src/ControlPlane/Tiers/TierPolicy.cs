@@ -16,6 +16,9 @@ public sealed record TierPolicy(
     public int WarmDaysOf(string dataset) => Datasets.TryGetValue(dataset, out var d) && d.WarmDays is { } days ? days : WarmDays;
 
     public int WarmVersionsOf(string dataset) => Datasets.TryGetValue(dataset, out var d) && d.WarmVersions is { } versions ? versions : WarmVersions;
+
+    /// <summary>Days an archive of the dataset is kept in cold storage; null keeps it for ever.</summary>
+    public int? ColdKeepDaysOf(string dataset) => Datasets.TryGetValue(dataset, out var d) && d.ColdKeepDays is { } days ? days : ColdKeepDays;
 }
 
 public sealed record DatasetTierPolicy(int? WarmDays, int? WarmVersions, int? ColdKeepDays);

@@ -21,11 +21,12 @@ public sealed record DatasetTierView(string Dataset, IReadOnlyList<VersionTierVi
 
 /// <summary>
 /// Where a version lives and its size there. Warm bytes are an estimate (the partition's size shared out by row), since
-/// copy-on-write rows are shared between versions; cold bytes are the archive's exact sizes.
+/// copy-on-write rows are shared between versions; cold bytes are the archive's exact sizes. <c>WarmRowsRemoved</c> counts
+/// the rows its archiving deleted from PostgreSQL: only rows no warm version shares.
 /// </summary>
 public sealed record VersionTierView(
     int Version, string Tier, long Records, DateTimeOffset CreatedAt, bool InWarmWindow, bool LeavesWarm, IReadOnlyList<string> ProtectedBecause,
-    long? WarmBytesEstimate, long? ColdRawBytes, long? ColdStoredBytes, int? ColdChunks, DateTimeOffset? ArchivedAt);
+    long? WarmBytesEstimate, long? ColdRawBytes, long? ColdStoredBytes, int? ColdChunks, DateTimeOffset? ArchivedAt, long? WarmRowsRemoved);
 
 public sealed class TierQueries(NpgsqlDataSource dataSource, TierPlanner planner, IColdStore store)
 {
@@ -65,14 +66,14 @@ public sealed class TierQueries(NpgsqlDataSource dataSource, TierPlanner planner
         var toArchive = plan.ToArchive.ToHashSet();
         var (rows, bytes) = await PartitionSizeAsync(connection, dataset, cancellationToken);
         var perRow = rows > 0 ? (double)bytes / rows : 0;
-        var archives = new Dictionary<int, (long Raw, long Stored, int Chunks, DateTimeOffset At)>();
+        var archives = new Dictionary<int, (long Raw, long Stored, int Chunks, DateTimeOffset At, long Removed)>();
         await using (var command = connection.Command(
-            "SELECT version, raw_bytes, stored_bytes, chunks, archived_at FROM version_archives WHERE dataset_id = @dataset", ("dataset", dataset.Id)))
+            "SELECT version, raw_bytes, stored_bytes, chunks, archived_at, rows_removed FROM version_archives WHERE dataset_id = @dataset", ("dataset", dataset.Id)))
         await using (var reader = await command.ExecuteReaderAsync(cancellationToken))
         {
             while (await reader.ReadAsync(cancellationToken))
             {
-                archives[reader.GetInt32(0)] = (reader.GetInt64(1), reader.GetInt64(2), reader.GetInt32(3), reader.GetFieldValue<DateTimeOffset>(4));
+                archives[reader.GetInt32(0)] = (reader.GetInt64(1), reader.GetInt64(2), reader.GetInt32(3), reader.GetFieldValue<DateTimeOffset>(4), reader.GetInt64(5));
             }
         }
 
@@ -85,10 +86,10 @@ public sealed class TierQueries(NpgsqlDataSource dataSource, TierPlanner planner
 
         var views = page.Select(v =>
         {
-            var archived = archives.TryGetValue(v.Version, out var a) ? a : ((long, long, int, DateTimeOffset)?)null;
+            var archived = archives.TryGetValue(v.Version, out var a) ? a : ((long, long, int, DateTimeOffset, long)?)null;
             return new VersionTierView(v.Version, v.Tier, v.Records, v.CreatedAt, plan.WarmWindow.Contains(v.Version), toArchive.Contains(v.Version),
                 plan.Protected.TryGetValue(v.Version, out var reasons) ? reasons : [],
-                v.Tier == "warm" ? (long)(v.Records * perRow) : null, archived?.Item1, archived?.Item2, archived?.Item3, archived?.Item4);
+                v.Tier == "warm" ? (long)(v.Records * perRow) : null, archived?.Item1, archived?.Item2, archived?.Item3, archived?.Item4, archived?.Item5);
         }).ToList();
 
         var tasks = await TasksAsync(connection, "WHERE dataset_id = @dataset ORDER BY coalesce(finished_at, started_at, queued_at) DESC LIMIT 50",

@@ -20,8 +20,21 @@ public static class ReleaseEventKinds
     public const string WavePromoted = "wave.promoted";
     public const string WaveAborted = "wave.aborted";
 
+    /// <summary>A schedule's next switch may not land on time (staging fails, a pin, another publication in flight, a skewed agent).</summary>
+    public const string ScheduleAtRisk = "schedule.at_risk";
+
+    /// <summary>A schedule's step ran late, within the lateness limit (the control plane was down at its time).</summary>
+    public const string ScheduleLate = "schedule.late";
+
+    /// <summary>A schedule's step came later than the lateness limit: nothing was switched.</summary>
+    public const string ScheduleMissed = "schedule.missed";
+
+    /// <summary>A schedule's activation or revert failed.</summary>
+    public const string ScheduleFailed = "schedule.failed";
+
     public static readonly IReadOnlyList<string> All =
-        [Staged, Live, Failed, Partial, RolledBack, WaitingForApproval, WaveHeld, WavePromoted, WaveAborted];
+        [Staged, Live, Failed, Partial, RolledBack, WaitingForApproval, WaveHeld, WavePromoted, WaveAborted,
+         ScheduleAtRisk, ScheduleLate, ScheduleMissed, ScheduleFailed];
 
     public static bool IsKnown(string kind) => All.Contains(kind, StringComparer.Ordinal);
 }

@@ -3,6 +3,8 @@ using ControlPlane.Contracts;
 using ControlPlane.Scheduling;
 using ControlPlane.Tests.Releases;
 using ControlPlane.Tests.Support;
+using ControlPlane.Tests.Webhooks;
+using ControlPlane.Webhooks;
 using static ControlPlane.Tests.Scheduling.SchedulesApi;
 
 namespace ControlPlane.Tests.Scheduling;
@@ -195,6 +197,7 @@ public sealed class ScheduleRunTests(ScheduleClockFixture fixture) : IClassFixtu
     public async Task A_trigger_later_than_the_lateness_limit_marks_the_schedule_missed_with_an_alert_and_switches_nothing()
     {
         var setup = await SetupAsync();
+        var subscription = await Client.SubscribeAsync(setup.Environment, "http://127.0.0.1:9/hooks", events: [ReleaseEventKinds.ScheduleMissed]);
         var activateAt = Now.AddHours(1);
         var schedule = await Client.CreateScheduleAsync(new { release = setup.Next, activateAt = Iso(activateAt), revertAt = Iso(activateAt.AddHours(2)) });
 
@@ -205,6 +208,8 @@ public sealed class ScheduleRunTests(ScheduleClockFixture fixture) : IClassFixtu
         Assert.Equal("Missed", missed.State);
         Assert.Contains("6 min after its time", missed.Reason, StringComparison.Ordinal);
         Assert.Single(missed.EventsOf("alert:missed"));
+        var delivery = Assert.Single(await Client.DeliveriesAsync(setup.Environment, subscription.Webhook.Id));
+        Assert.Equal((ReleaseEventKinds.ScheduleMissed, setup.Next), (delivery.Kind, delivery.ReleaseId));
         Assert.Null(missed.Activation);
         Assert.Equal("Pending", (await Client.ReleaseAsync(setup.Next)).State);
         Assert.Equal(setup.Live, (await Client.EnvironmentAsync(setup.Environment)).LiveRelease!.Id);

@@ -35,21 +35,30 @@ public class TiersFixture : ControlPlaneFixture
     public ArchiveJob Job => Factory.Services.GetRequiredService<ArchiveJob>();
 
     /// <summary>An archive job of its own over another store (faults), as another instance would run it.</summary>
-    public ArchiveJob JobWith(IColdStore store) => new(
-        Factory.Services.GetRequiredService<NpgsqlDataSource>(),
-        new ColdArchive(store, Factory.Services.GetRequiredService<IOptions<TierOptions>>()),
-        Factory.Services.GetRequiredService<ControlPlane.Audit.AuditLog>(),
-        Factory.Services.GetRequiredService<TierPlanner>(),
-        Factory.Services.GetRequiredService<IOptions<TierOptions>>(),
-        Clock,
-        NullLogger<ArchiveJob>.Instance);
+    public ArchiveJob JobWith(IColdStore store)
+    {
+        var services = Factory.Services;
+        var archive = new ColdArchive(store, services.GetRequiredService<IOptions<TierOptions>>());
+        var expiry = new ColdExpiry(services.GetRequiredService<NpgsqlDataSource>(), archive, services.GetRequiredService<ControlPlane.Audit.AuditLog>(),
+            services.GetRequiredService<TierPlanner>(), Clock, NullLogger<ColdExpiry>.Instance);
+        return new ArchiveJob(
+            services.GetRequiredService<NpgsqlDataSource>(),
+            archive,
+            expiry,
+            services.GetRequiredService<ControlPlane.Audit.AuditLog>(),
+            services.GetRequiredService<TierPlanner>(),
+            services.GetRequiredService<IOptions<TierOptions>>(),
+            Clock,
+            NullLogger<ArchiveJob>.Instance);
+    }
 
     /// <summary>No versions, releases, publications, policies or archives: each test starts from nothing.</summary>
     public async Task ResetTiersAsync()
     {
         await Database.ExecuteAsync(
             """
-            DELETE FROM publication_agents; DELETE FROM publications; UPDATE environments SET live_release_id = NULL;
+            DELETE FROM schedule_events; UPDATE schedules SET activation_publication_id = NULL, revert_publication_id = NULL;
+            DELETE FROM publication_agents; DELETE FROM publications; DELETE FROM schedules; UPDATE environments SET live_release_id = NULL;
             DELETE FROM releases; DELETE FROM agents; DELETE FROM tier_policies; DELETE FROM archive_tasks; DELETE FROM version_archives;
             TRUNCATE records, dataset_versions;
             """);
@@ -88,7 +97,10 @@ public abstract class TiersTest<TFixture>(TFixture fixture) : IAsyncLifetime whe
         Client.PutAsJsonAsync($"/api/v1/environments/{environment}/tiers/policy{(dryRun ? "?dryRun=true" : "")}", policy, Http.Json);
 }
 
-public sealed record ArchiveRunDto(int Queued, List<string> Archived, List<string> Skipped, List<string> Failed);
+public sealed record ArchiveRunDto(int Queued, List<string> Archived, List<string> Skipped, List<string> Failed)
+{
+    public List<string> Expired { get; init; } = [];
+}
 
 public sealed record VersionTierDto(
     int Version, string Tier, long Records, bool InWarmWindow, bool LeavesWarm, List<string> ProtectedBecause,

@@ -16,6 +16,8 @@ public sealed class AgentTransport() : DelegatingHandler(new SocketsHttpHandler 
     private int _heldDesired;
     private int _desiredAnswers;
     private TaskCompletionSource _desiredOpen = Opened();
+    private TaskCompletionSource _feedOpen = Opened();
+    private int _heldFeed;
 
     /// <summary>How many data chunk requests are being held now.</summary>
     public int Held => Volatile.Read(ref _held);
@@ -68,6 +70,29 @@ public sealed class AgentTransport() : DelegatingHandler(new SocketsHttpHandler 
         }
     }
 
+    /// <summary>Holds every live-change feed pull (a slow agent that cannot keep up) until <see cref="ReleaseFeed"/>.</summary>
+    public void HoldFeed()
+    {
+        lock (_lock)
+        {
+            if (_feedOpen.Task.IsCompleted)
+            {
+                _feedOpen = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            }
+        }
+    }
+
+    public void ReleaseFeed()
+    {
+        lock (_lock)
+        {
+            _feedOpen.TrySetResult();
+        }
+    }
+
+    /// <summary>How many live-change feed pulls are being held now.</summary>
+    public int HeldFeed => Volatile.Read(ref _heldFeed);
+
     /// <summary>How many desired-state answers are being held now.</summary>
     public int HeldDesired => Volatile.Read(ref _heldDesired);
 
@@ -80,7 +105,12 @@ public sealed class AgentTransport() : DelegatingHandler(new SocketsHttpHandler 
     protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
     {
         ThrowIfKilled();
-        if (request.RequestUri?.AbsolutePath.EndsWith("/changes", StringComparison.Ordinal) == true)
+        var path = request.RequestUri?.AbsolutePath ?? "";
+        if (path.StartsWith("/api/v1/agents/", StringComparison.Ordinal) && path.EndsWith("/changes", StringComparison.Ordinal))
+        {
+            await HoldFeedAsync(cancellationToken);
+        }
+        else if (path.EndsWith("/changes", StringComparison.Ordinal))
         {
             Task open;
             lock (_lock)
@@ -134,6 +164,37 @@ public sealed class AgentTransport() : DelegatingHandler(new SocketsHttpHandler 
             ThrowIfKilled();
             throw;
         }
+    }
+
+    private async Task HoldFeedAsync(CancellationToken cancellationToken)
+    {
+        Task open;
+        lock (_lock)
+        {
+            open = _feedOpen.Task;
+        }
+
+        if (open.IsCompleted)
+        {
+            return;
+        }
+
+        Interlocked.Increment(ref _heldFeed);
+        try
+        {
+            using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, _killed.Token);
+            await open.WaitAsync(linked.Token);
+        }
+        catch (OperationCanceledException) when (_killed.IsCancellationRequested)
+        {
+            ThrowIfKilled();
+        }
+        finally
+        {
+            Interlocked.Decrement(ref _heldFeed);
+        }
+
+        ThrowIfKilled();
     }
 
     private async Task HoldDesiredAsync(HttpResponseMessage response, CancellationToken cancellationToken)

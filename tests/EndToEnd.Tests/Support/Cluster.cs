@@ -51,6 +51,9 @@ public sealed record ClusterOptions
 
     /// <summary>Agents' Redis servers keep an append-only file (fsync on every write), so a restart keeps their data.</summary>
     public bool PersistentRedis { get; init; }
+
+    /// <summary>The environment's exact name (e.g. "prod", as the README's examples say); null: the test's name and a random suffix.</summary>
+    public string? EnvironmentName { get; init; }
 }
 
 /// <summary>
@@ -120,7 +123,7 @@ public sealed class Cluster : IAsyncDisposable
     {
         options ??= new ClusterOptions();
         // Environment names are the test's own: agents of one environment would share keys.
-        var environment = $"{name}-{Guid.NewGuid().ToString("N")[..6]}";
+        var environment = options.EnvironmentName ?? $"{name}-{Guid.NewGuid().ToString("N")[..6]}";
         var cluster = new Cluster(output, options, environment, await TestDatabase.CreateAsync());
         try
         {
