@@ -22,6 +22,8 @@ public sealed class ClusteredTriggerTests : IAsyncLifetime
                 ["Database:MigrateOnStart"] = "true",
                 ["Publish:SweepInterval"] = "00:00:00.200",
                 ["Identity:BootstrapAdminToken"] = ControlPlaneFixture.AdminToken,
+                // The catalogue's first price version warns (no products yet); this test is about triggers, not review.
+                ["Guardrails:RequireAcknowledgement"] = "false",
             }, TimeProvider.System);
             _ = factory.CreateClient(new WebApplicationFactoryClientOptions { AllowAutoRedirect = false });
             _instances.Add(factory);
