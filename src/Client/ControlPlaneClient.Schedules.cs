@@ -23,4 +23,13 @@ public sealed partial class ControlPlaneClient
     /// <summary>POST /api/v1/schedules/{id}/cancel (operator): cancels what is left of the schedule, with the reason audited.</summary>
     public async Task<ScheduleView> CancelScheduleAsync(long id, string? reason = null, CancellationToken cancellationToken = default) =>
         (await SendAsync<ScheduleView>(Request(HttpMethod.Post, $"api/v1/schedules/{id}/cancel", Json(new { reason })), cancellationToken)).Body;
+
+    /// <summary>
+    /// POST /api/v1/environments/{name}/rollback, confirming with <paramref name="overrideSchedule"/> a rollback while a
+    /// schedule holds the environment (409 without it): the schedule's remaining steps are skipped (Overridden, audited).
+    /// </summary>
+    public async Task<PublicationInfo> RollbackAsync(
+        string environment, long? toRelease, string? reason, bool overrideSchedule, CancellationToken cancellationToken = default) =>
+        (await SendAsync<PublicationInfo>(Request(HttpMethod.Post, $"api/v1/environments/{Segment(environment)}/rollback",
+            Json(new { toRelease, reason, overrideSchedule })), cancellationToken)).Body;
 }

@@ -13,7 +13,7 @@ public sealed partial class SchedulesAndPinsTests(ITestOutputHelper output)
     private static readonly TimeZoneInfo Shanghai = TimeZoneInfo.FindSystemTimeZoneById("Asia/Shanghai");
 
     [Fact]
-    public async Task An_operator_schedules_a_release_in_her_time_zone_sees_it_as_next_and_cancels_it_and_an_admin_pins_and_unpins()
+    public async Task An_operator_schedules_a_release_in_her_time_zone_sees_it_as_next_and_cancels_it_and_an_admin_pins_unpins_and_publishes_in_an_emergency()
     {
         await using var deployment = await UiDeployment.StartAsync(output, "ui-schedules");
         var cluster = deployment.Cluster;
@@ -97,6 +97,25 @@ public sealed partial class SchedulesAndPinsTests(ITestOutputHelper output)
         Assert.Empty(await deployment.AdminApi.ListPinsAsync(environment));
         await page.GotoAsync($"/releases/{pending}");
         await Expect(page.GetByTestId("publish")).ToBeEnabledAsync();
+
+        // The environment now needs an approval: the operator waits, the admin (the policy's emergency role) publishes
+        // in an emergency, with the reason the form insists on, and the audit log keeps it.
+        await deployment.AdminApi.PutPolicyAsync(environment, new ControlPlane.Client.PutPolicyRequest(1, EmergencyRole: "admin", Reason: "peak rules"));
+        await page.ReloadAsync();
+        await Expect(page.GetByTestId("publish")).ToBeDisabledAsync();
+        await Expect(page.GetByTestId("publish-blocked")).ToContainTextAsync("Waiting for approval");
+        await Expect(page.GetByTestId("emergency-form")).ToHaveCountAsync(0);
+
+        await admin.GotoAsync($"/releases/{pending}");
+        await admin.GetByTestId("emergency-publish").ClickAsync();
+        await Expect(admin).ToHaveURLAsync(new Regex($"/releases/{pending}$"));
+        Assert.Equal("Pending", (await deployment.AdminApi.GetReleaseAsync(pending)).State);
+        await admin.GetByTestId("emergency-reason").FillAsync("wrong prices live, fix forward");
+        await UiDeployment.ScreenshotAsync(admin, "emergency-publish");
+        await admin.GetByTestId("emergency-publish").ClickAsync();
+        await Expect(admin.GetByTestId("done")).ToContainTextAsync($"release #{pending} went live", new() { Timeout = 60_000 });
+        var audit = await deployment.AdminApi.ListAuditAsync(new ControlPlane.Client.AuditFilter(Kind: "release.publish.emergency"));
+        Assert.Contains(audit.Items, e => e.Reason == "wrong prices live, fix forward" && e.Actor == Users.Admin);
     }
 
     [GeneratedRegex(@"/schedules/(\d+)$")]

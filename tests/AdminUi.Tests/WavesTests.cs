@@ -1,4 +1,6 @@
 using System.Net;
+using System.Text;
+using System.Text.RegularExpressions;
 using AdminUi.Tests.Support;
 using ControlPlane.Client;
 using Xunit.Abstractions;
@@ -7,7 +9,7 @@ using static Microsoft.Playwright.Assertions;
 namespace AdminUi.Tests;
 
 /// <summary>A publication in two waves, promoted from the browser; a viewer can neither promote nor get the server to.</summary>
-public sealed class WavesTests(ITestOutputHelper output)
+public sealed partial class WavesTests(ITestOutputHelper output)
 {
     [Fact]
     public async Task An_operator_publishes_in_two_waves_sees_the_groups_differ_and_promotes_while_a_viewer_cannot()
@@ -62,5 +64,24 @@ public sealed class WavesTests(ITestOutputHelper output)
         await Expect(page.Locator("[data-wave='2']")).ToHaveAttributeAsync("data-state", "Live");
         await cluster.WaitPointersAsync(second);
         Assert.Equal("Live", (await deployment.AdminApi.GetReleaseAsync(second)).State);
+
+        // A live stock change afterwards: each agent's row says which change it applied and that it is up to date.
+        using (var change = new StringContent("{\"op\":\"upsert\",\"sku\":\"SKU-000001\",\"available\":7}\n", Encoding.UTF8, "application/x-ndjson"))
+        using (var accepted = await cluster.ControlPlane.Client.PostAsync("api/v1/datasets/stock/changes", change))
+        {
+            Assert.True(accepted.IsSuccessStatusCode, await accepted.Content.ReadAsStringAsync());
+        }
+
+        await page.GotoAsync($"/environments/{environment}");
+        await Expect(page.GetByTestId("change-lag")).ToContainTextAsync([UpToDate(), UpToDate()], new() { Timeout = 30_000 });
+
+        // The price versions' tier: the live one (and the one kept for rollback) are hot in the agents' Redis, and warm.
+        await page.GotoAsync("/datasets/price");
+        var newest = page.GetByTestId("versions").Locator("tbody tr").First.GetByTestId("tier");
+        await Expect(newest).ToContainTextAsync("hot");
+        await Expect(newest).ToContainTextAsync("warm");
     }
+
+    [GeneratedRegex(@"stock: seq \d+, up to date")]
+    private static partial Regex UpToDate();
 }
