@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The tiers demo that ./run runs with DEMO_TIERS=1 (short policies: warm = the last 2 versions, hot = live + 1):
-# three more price versions are published one after another, the archive job moves the price versions that left
+# three more price versions (SKU-0000001 near its demo price 81.18, so no guardrail warning needs an approver) are published one after another, the archive job moves the price versions that left
 # every warm window to cold storage, and a rollback to the release that was live at the start streams it back
 # from the archive into both agents' Redis.
 # Usage: scripts/demo-tiers.sh API_URL "Authorization: Bearer TOKEN"
@@ -28,7 +28,7 @@ for i in 1 2 3; do
   base=$(get "datasets/price/versions?limit=1" | field version)
   version=$(curl -fsS -X POST -H "$AUTH" -H 'Content-Type: application/x-ndjson' \
     "$API/datasets/price/versions?mode=delta&base=$base&note=tiers%20demo" \
-    --data-binary "{\"op\":\"upsert\",\"sku\":\"SKU-0000001\",\"amount\":$((10 + i)).5,\"currency\":\"CNY\"}" | field version)
+    --data-binary "{\"op\":\"upsert\",\"sku\":\"SKU-0000001\",\"amount\":$((80 + i)).5,\"currency\":\"CNY\"}" | field version)
   release=$(post releases "{\"environment\":\"prod\",\"versions\":$(echo "$versions" | sed -E "s/\"price\":[0-9]+/\"price\":$version/"),\"note\":\"tiers demo $i\"}" \
     | sed -E 's/.*"release":\{"id":([0-9]+).*/\1/')
   post "releases/$release/publish" >/dev/null

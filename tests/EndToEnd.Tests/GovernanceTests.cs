@@ -14,7 +14,7 @@ public sealed class GovernanceTests(ITestOutputHelper output)
     [Fact]
     public async Task A_release_made_by_CI_goes_live_after_a_second_persons_approval_and_rolls_back_with_every_step_audited()
     {
-        await using var cluster = await Cluster.StartAsync(output, "governed");
+        await using var cluster = await Cluster.StartAsync(output, "governed", new ClusterOptions { RequireWarningAcknowledgement = true });
         var admin = cluster.ControlPlane.Client;
         using var ci = await ClientAsync(cluster, "ci", "operator");
         using var reviewer = await ClientAsync(cluster, "reviewer", "approver");

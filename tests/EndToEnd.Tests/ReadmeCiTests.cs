@@ -25,9 +25,19 @@ public sealed partial class ReadmeCiTests(ITestOutputHelper output)
     {
         var scripts = ReadmeScripts();
         Assert.Equal(["setup", "deploy", "rollback"], scripts.Keys);
-        await using var cluster = await Cluster.StartAsync(output, "readme-ci", new ClusterOptions { EnvironmentName = "prod" });
+        // As shipped: guardrail warnings need an approver's acknowledgement whatever the policy.
+        await using var cluster = await Cluster.StartAsync(output, "readme-ci",
+            new ClusterOptions { EnvironmentName = "prod", RequireWarningAcknowledgement = true });
         var (east, west) = (cluster.Agent("east"), cluster.Agent("west"));
-        var (before, _) = await cluster.PublishLiveAsync(await cluster.ImportContentAsync(Skus, content: 1));
+
+        // What was live before the pipeline ran: products first, so the first prices raise no warning.
+        var initial = new Dictionary<string, int>(StringComparer.Ordinal);
+        foreach (var dataset in new[] { "product", "stock", "price" })
+        {
+            initial[dataset] = (await cluster.Api.ImportAsync(dataset, Catalogue.Snapshot(dataset, Skus, content: 1))).Version;
+        }
+
+        var (before, _) = await cluster.PublishLiveAsync(initial);
         var firstAuditId = await LastAuditIdAsync(cluster);
 
         using var work = new WorkFolder();
@@ -91,7 +101,8 @@ public sealed partial class ReadmeCiTests(ITestOutputHelper output)
                 ("release.publish", "ci", $"release:{release}"), ("release.promote", "ci", $"release:{release}"), ("environment.rollback", "ci", $"release:{before}"),
             ],
             steps.Select(s => (s.Kind, s.Actor, s.Kind == "token.create" ? null : s.Target)));
-        Assert.Contains("price list checked", steps.Single(s => s.Kind == "release.approve").Json, StringComparison.Ordinal);
+        // The approver acknowledged the new price list's warning (--ack all): without it the publish would be 409.
+        Assert.Contains($"\"price:{price}:price-moved\"", steps.Single(s => s.Kind == "release.approve").Json, StringComparison.Ordinal);
         Assert.Equal("conversion dropped after the nightly price list", steps.Single(s => s.Kind == "environment.rollback").Reason);
         Assert.Matches(AuditLine("reviewer", "release.approve"), deploy.Out);
         Assert.Matches(AuditLine("ci", "release.promote"), deploy.Out);

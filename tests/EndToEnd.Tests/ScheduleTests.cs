@@ -102,6 +102,15 @@ public sealed class ScheduleTests(ITestOutputHelper output)
             "the activation is armed on every agent");
         Assert.Equal("armed", armed.Phase);
 
+        // The control plane has decided to arm; stop it only once every agent holds the order in its own Redis (an
+        // agent that never got the order cannot switch without the control plane: that is the misfire path).
+        foreach (var agent in cluster.Agents)
+        {
+            await Eventually.UntilAsync(
+                async () => ((string?)await agent.Redis.Database.StringGetAsync($"cp:{cluster.Environment}:agent:armed"))?.Contains($"\"release\":{next}", StringComparison.Ordinal) == true,
+                $"{agent.AgentId} holds the armed switch to release {next}");
+        }
+
         // Down across the activation time: nobody can reach the control plane (or its PostgreSQL through it).
         await cluster.StopControlPlaneAsync();
         await WaitSwitchedOnTimeAsync(cluster, next, activateAt);

@@ -140,6 +140,25 @@ public sealed class DesiredStateBuilder(NpgsqlDataSource dataSource, TierPolicyS
             }
         }
 
+        // The release a schedule's window reverts to stays held whatever the hot policy, from the activation on (so there is
+        // no gap between the activation going live and the schedule turning Active), so its revert is a pointer flip (I2).
+        await using (var command = connection.Command(
+            """
+            SELECT coalesce(revert_to_release_id, previous_release_id) FROM schedules
+            WHERE environment = @env AND state IN ('Activating', 'Active') AND has_revert AND coalesce(revert_to_release_id, previous_release_id) IS NOT NULL
+            ORDER BY id
+            """, ("env", environment)))
+        await using (var reader = await command.ExecuteReaderAsync(cancellationToken))
+        {
+            while (await reader.ReadAsync(cancellationToken))
+            {
+                if (!hold.Contains(reader.GetInt64(0)))
+                {
+                    hold.Add(reader.GetInt64(0));
+                }
+            }
+        }
+
         return (hold, live);
     }
 

@@ -31,6 +31,13 @@ public sealed class GuardrailOptions
     [Range(0, 100_000)]
     public double MaxPriceMovePercent { get; set; } = 50;
 
+    /// <summary>
+    /// Whether a release whose versions carry warnings needs each acknowledged by an approver before it is published,
+    /// whatever the environment's approval policy (an emergency publish with a reason bypasses it, audited). Turn off
+    /// only where nobody reviews releases (development and test deployments).
+    /// </summary>
+    public bool RequireAcknowledgement { get; set; } = true;
+
     /// <summary>How many example SKUs a warning lists.</summary>
     [Range(0, 1000)]
     public int ExampleCount { get; set; } = 10;

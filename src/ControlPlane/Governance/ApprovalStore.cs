@@ -2,11 +2,12 @@ using System.Text.Json;
 using ControlPlane.Datasets;
 using ControlPlane.Infrastructure;
 using ControlPlane.Releases;
+using Microsoft.Extensions.Options;
 using Npgsql;
 
 namespace ControlPlane.Governance;
 
-public sealed class ApprovalStore(NpgsqlDataSource dataSource)
+public sealed class ApprovalStore(NpgsqlDataSource dataSource, IOptions<GuardrailOptions> guardrails)
 {
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
 
@@ -16,7 +17,7 @@ public sealed class ApprovalStore(NpgsqlDataSource dataSource)
         return await StateAsync(connection, release, cancellationToken);
     }
 
-    public static async Task<ApprovalState> StateAsync(NpgsqlConnection connection, ReleaseInfo release, CancellationToken cancellationToken)
+    public async Task<ApprovalState> StateAsync(NpgsqlConnection connection, ReleaseInfo release, CancellationToken cancellationToken)
     {
         var policy = await PolicyStore.GetAsync(connection, release.Environment, cancellationToken);
         var approvals = await ApprovalsAsync(connection, release.Id, cancellationToken);
@@ -26,8 +27,9 @@ public sealed class ApprovalStore(NpgsqlDataSource dataSource)
         var given = approvals.Count(a => policy.CreatorMayApprove || !string.Equals(a.Approver, release.CreatedBy, StringComparison.Ordinal));
         var acknowledged = approvals.SelectMany(a => a.AcknowledgedWarnings).ToHashSet(StringComparer.Ordinal);
 
-        // Acknowledging warnings is part of approving: an environment that needs no approvals gates nothing.
-        var unacknowledged = policy.RequiredApprovals == 0 ? [] : warnings.Select(w => w.Id).Where(id => !acknowledged.Contains(id)).ToList();
+        // Every warning needs an approver's acknowledgement, even where the policy asks for no approvals: a version
+        // that moved prices wildly is reviewed by a second person before it goes live (Guardrails:RequireAcknowledgement).
+        var unacknowledged = guardrails.Value.RequireAcknowledgement ? warnings.Select(w => w.Id).Where(id => !acknowledged.Contains(id)).ToList() : [];
         return new ApprovalState(policy.RequiredApprovals, given, policy.CreatorMayApprove, approvals, warnings, unacknowledged);
     }
 

@@ -166,7 +166,7 @@ public static class GovernanceApi
             : Problems.NotFound($"There is no release {id}.");
 
     private static async Task<Results<Created<ApprovalState>, ProblemHttpResult>> Approve(
-        long id, ApproveRequest? request, HttpContext context, NpgsqlDataSource dataSource, AuditLog audit, TimeProvider time,
+        long id, ApproveRequest? request, HttpContext context, NpgsqlDataSource dataSource, ApprovalStore approvals, AuditLog audit, TimeProvider time,
         CancellationToken cancellationToken)
     {
         request ??= new ApproveRequest(null, null);
@@ -208,7 +208,7 @@ public static class GovernanceApi
 
         await audit.AppendAsync(connection, transaction,
             new AuditEntry(actor, AuditKinds.Approve, release.Environment, $"release:{id}", request.Comment, null, approval), cancellationToken);
-        var state = await ApprovalStore.StateAsync(connection, release, cancellationToken);
+        var state = await approvals.StateAsync(connection, release, cancellationToken);
         await transaction.CommitAsync(cancellationToken);
         return TypedResults.Created($"/api/v1/releases/{id}/approvals", state);
     }

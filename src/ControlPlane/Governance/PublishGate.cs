@@ -10,9 +10,9 @@ namespace ControlPlane.Governance;
 /// transaction after it has locked the environment row (pins and policies lock that row too, so a pin cannot slip
 /// in between the check and the start); and the audit entry of the start, in the same transaction.
 /// </summary>
-public sealed class PublishGate(AuditLog audit)
+public sealed class PublishGate(AuditLog audit, ApprovalStore approvals)
 {
-    public static async Task<PublishOutcome?> CheckAsync(
+    public async Task<PublishOutcome?> CheckAsync(
         NpgsqlConnection connection, ReleaseInfo release, string kind, PublishAuthority authority, CancellationToken cancellationToken)
     {
         var pins = await PinStore.ActiveAsync(connection, release.Environment, cancellationToken);
@@ -30,7 +30,7 @@ public sealed class PublishGate(AuditLog audit)
             return null;
         }
 
-        var state = await ApprovalStore.StateAsync(connection, release, cancellationToken);
+        var state = await approvals.StateAsync(connection, release, cancellationToken);
         if (authority.Emergency)
         {
             var policy = await PolicyStore.GetAsync(connection, release.Environment, cancellationToken);
@@ -82,5 +82,16 @@ public sealed class PublishGate(AuditLog audit)
             $"release:{release.Id}",
             authority.Reason,
             new { liveRelease = previousLive },
-            new { liveRelease = release.Id, publication = publicationId, versions = release.Versions }), cancellationToken);
+            new
+            {
+                liveRelease = release.Id, publication = publicationId, versions = release.Versions,
+                // What an emergency publish went past, so the log says which approvals and warnings were skipped.
+                bypassed = kind != "rollback" && authority.Emergency ? await BypassedAsync(connection, release, cancellationToken) : null,
+            }), cancellationToken);
+
+    private async Task<object?> BypassedAsync(NpgsqlConnection connection, ReleaseInfo release, CancellationToken cancellationToken)
+    {
+        var state = await approvals.StateAsync(connection, release, cancellationToken);
+        return new { approvalsRequired = state.Required, approvalsGiven = state.Given, unacknowledgedWarnings = state.UnacknowledgedWarnings };
+    }
 }

@@ -75,7 +75,7 @@ public sealed partial class PublicationCoordinator(
             return invalid;
         }
 
-        if (await PublishGate.CheckAsync(connection, release, kind, authority, cancellationToken) is { } refused)
+        if (await gate.CheckAsync(connection, release, kind, authority, cancellationToken) is { } refused)
         {
             return refused;
         }

@@ -5,21 +5,89 @@ using ControlPlane.Tests.Support;
 namespace ControlPlane.Tests.Identity;
 
 /// <summary>Per-environment approval policy: publishes wait for approvals by someone other than the creator and for every warning's acknowledgement.</summary>
-public sealed class ApprovalTests(ControlPlaneFixture fixture) : IClassFixture<ControlPlaneFixture>
+public sealed class ApprovalTests(GovernanceFixture fixture) : IClassFixture<GovernanceFixture>
 {
     private HttpClient Admin => fixture.Client;
 
     [Fact]
-    public async Task Without_a_policy_a_release_publishes_without_approvals()
+    public async Task Without_a_policy_a_release_without_warnings_publishes_at_once()
     {
         var environment = await Admin.NewEnvironmentAsync("east");
-        var release = await Admin.CreateReleaseAsync(environment, await Admin.ImportCatalogueAsync());
+        var release = await Admin.CreateReleaseAsync(environment, await WarningFreeVersionsAsync());
+        Assert.Empty((await Admin.ApprovalsAsync(release)).Warnings);
 
         var policy = await Admin.GetOkAsync<PolicyDto>($"/api/v1/environments/{environment}/policy");
         using var published = await Admin.PostPublishAsync(release);
 
         Assert.Equal((0, false, "admin"), (policy.RequiredApprovals, policy.CreatorMayApprove, policy.EmergencyRole));
         Assert.Equal(HttpStatusCode.Accepted, published.StatusCode);
+    }
+
+    [Fact]
+    public async Task Without_a_policy_a_release_with_warnings_still_waits_until_an_approver_acknowledges_each()
+    {
+        var environment = await Admin.NewEnvironmentAsync("east");
+        using var creator = await fixture.ClientAsAsync("olga", "operator");
+        var release = await creator.CreateReleaseAsync(environment, await Admin.ImportCatalogueAsync());
+        var warnings = (await Admin.ApprovalsAsync(release)).Warnings.Select(w => w.Id).ToList();
+        Assert.NotEmpty(warnings);
+
+        using var refused = await creator.PostPublishAsync(release);
+        var problem = await Problem.ReadAsync(refused, HttpStatusCode.Conflict);
+        Assert.Equal("Waiting for approval", problem.Title);
+        Assert.Equal((0, 0), (problem.Json("approvalsRequired").GetInt32(), problem.Json("approvalsGiven").GetInt32()));
+        Assert.Equal(warnings, problem.Json("unacknowledgedWarnings").EnumerateArray().Select(e => e.GetString()));
+        Assert.Contains("acknowledgement", problem.Detail, StringComparison.Ordinal);
+        Assert.True((await Admin.GetOkAsync<ReleaseApprovalProbe>($"/api/v1/releases/{release}")).WaitingForApproval);
+
+        // The creator cannot acknowledge their own release's warnings (the policy's default), an approver can.
+        using var creatorApprover = await fixture.ClientAsAsync("olga", "approver");
+        await Problem.ReadAsync(await creatorApprover.PostApprovalAsync(release, "mine", [.. warnings]), HttpStatusCode.Forbidden);
+        using var approver = await fixture.ClientAsAsync("pete", "approver");
+        var unread = await approver.ApproveAsync(release, "approved without reading the warnings");
+        Assert.Equal((false, 1), (unread.Satisfied, unread.Given));
+        Assert.Equal(warnings, unread.UnacknowledgedWarnings);
+        using (var stillRefused = await creator.PostPublishAsync(release))
+        {
+            await Problem.ReadAsync(stillRefused, HttpStatusCode.Conflict);
+        }
+
+        using var colleague = await fixture.ClientAsAsync("pete-colleague", "approver");
+        Assert.True((await colleague.ApproveAsync(release, "read them", [.. warnings])).Satisfied);
+
+        using var published = await creator.PostPublishAsync(release);
+        Assert.Equal(HttpStatusCode.Accepted, published.StatusCode);
+    }
+
+    [Fact]
+    public async Task An_emergency_publish_may_skip_unacknowledged_warnings_and_the_audit_entry_names_them()
+    {
+        var environment = await Admin.NewEnvironmentAsync("east");
+        using var creator = await fixture.ClientAsAsync("quinn", "operator");
+        var release = await creator.CreateReleaseAsync(environment, await Admin.ImportCatalogueAsync());
+        var warnings = (await Admin.ApprovalsAsync(release)).Warnings.Select(w => w.Id).ToList();
+        Assert.NotEmpty(warnings);
+
+        // The policy's emergency role is admin: an operator may not, and the admin must say why.
+        using var notAllowed = await creator.PostPublishAsync(release, new { emergency = true, reason = "hurry" });
+        await Problem.ReadAsync(notAllowed, HttpStatusCode.Forbidden);
+        using var noReason = await Admin.PostPublishAsync(release, new { emergency = true });
+        await Problem.ReadAsync(noReason, HttpStatusCode.BadRequest);
+        using var published = await Admin.PostPublishAsync(release, new { emergency = true, reason = "competitor matched our prices" });
+        Assert.Equal(HttpStatusCode.Accepted, published.StatusCode);
+
+        var entry = (await Admin.AuditAsync($"environment={environment}&kind=release.publish.emergency")).Items.Single();
+        Assert.Equal((ControlPlaneFixture.AdminName, "competitor matched our prices"), (entry.Actor, entry.Reason));
+        var bypassed = entry.After!.Value.GetProperty("bypassed");
+        Assert.Equal(warnings, bypassed.GetProperty("unacknowledgedWarnings").EnumerateArray().Select(e => e.GetString()));
+        Assert.Equal(0, bypassed.GetProperty("approvalsRequired").GetInt32());
+    }
+
+    /// <summary>Stock and product of the catalogue: first versions of their datasets, which carry no warning.</summary>
+    private async Task<Dictionary<string, int>> WarningFreeVersionsAsync()
+    {
+        var versions = await Admin.ImportCatalogueAsync();
+        return new Dictionary<string, int> { ["stock"] = versions["stock"], ["product"] = versions["product"] };
     }
 
     [Fact]

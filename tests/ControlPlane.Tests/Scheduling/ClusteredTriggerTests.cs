@@ -33,15 +33,21 @@ public sealed class ClusteredTriggerTests : IAsyncLifetime
     {
         var client = Authorized(_instances[0].CreateClient());
         var other = Authorized(_instances[1].CreateClient());
-        var activateAt = DateTimeOffset.UtcNow.AddSeconds(6);
-        var schedules = new List<long>();
+        var releases = new List<long>();
         for (var i = 0; i < 4; i++)
         {
             // No agents: nothing to arm, so the control plane switches at the instant (its own trigger).
             var environment = await client.NewEnvironmentAsync("east");
-            var release = await client.CreateReleaseAsync(environment, await client.ImportCatalogueAsync(seed: 10 + i));
+            releases.Add(await client.CreateReleaseAsync(environment, await client.ImportCatalogueAsync(seed: 10 + i)));
+        }
+
+        // The instant is taken once the releases exist, so a slow setup on a busy machine cannot put it in the past.
+        var activateAt = DateTimeOffset.UtcNow.AddSeconds(6);
+        var schedules = new List<long>();
+        for (var i = 0; i < 4; i++)
+        {
             var creator = i % 2 == 0 ? client : other;
-            schedules.Add((await creator.CreateScheduleAsync(new { release, activateAt = Iso(activateAt), leadTime = "00:00:02" })).Id);
+            schedules.Add((await creator.CreateScheduleAsync(new { release = releases[i], activateAt = Iso(activateAt), leadTime = "00:00:02" })).Id);
         }
 
         foreach (var id in schedules)

@@ -1,3 +1,4 @@
+using System.Net.Http.Json;
 using ControlPlane.Releases;
 using ControlPlane.Scheduling;
 using ControlPlane.Tests.Releases;
@@ -8,7 +9,7 @@ using static ControlPlane.Tests.Scheduling.SchedulesApi;
 namespace ControlPlane.Tests.Scheduling;
 
 /// <summary>
-/// Recurring windows and recovery on a fake clock, with protocol-level agents: the test moves the clock, fires each step
+/// Recurring windows, recovery and the revert's release kept hot, on a fake clock, with protocol-level agents: the test moves the clock, fires each step
 /// as Quartz would and runs the follow-up itself. No sleeps.
 /// </summary>
 public sealed class ScheduleRecoveryTests(ScheduleClockFixture fixture) : IClassFixture<ScheduleClockFixture>
@@ -175,5 +176,53 @@ public sealed class ScheduleRecoveryTests(ScheduleClockFixture fixture) : IClass
         Assert.Equal("Completed", (await Client.ScheduleAsync(schedule.Id)).State);
         Assert.Equal(live, (await Client.EnvironmentAsync(environment)).LiveRelease!.Id);
         Assert.Equal(2, await PublicationsOfAsync(schedule.Id));
+    }
+
+    [Fact]
+    public async Task The_release_a_window_reverts_to_stays_held_by_the_agents_even_when_the_hot_policy_keeps_none()
+    {
+        var (environment, agents, live, next) = await SetupAsync();
+        using (var put = await Client.PutAsJsonAsync($"/api/v1/environments/{environment}/tiers/policy", new { hotReleases = 0 }, Http.Json))
+        {
+            Assert.Equal(System.Net.HttpStatusCode.OK, put.StatusCode);
+        }
+
+        var activateAt = Now.AddHours(1);
+        var schedule = await Client.CreateScheduleAsync(new { release = next, activateAt = Iso(activateAt), revertAt = Iso(activateAt.AddHours(1)) });
+        AdvanceTo(schedule.PrestageAt);
+        await fixture.FireAsync(schedule.Id, ScheduleStep.Prestage);
+        foreach (var agent in agents)
+        {
+            await agent.HoldAsync(next);
+        }
+
+        var armed = await Client.PublicationOfAsync(next);
+        AdvanceTo(activateAt);
+        await fixture.FireAsync(schedule.Id, ScheduleStep.Activate);
+        foreach (var agent in agents)
+        {
+            await agent.SwitchAsync(next, armed.Generation!.Value);
+        }
+
+        // Live, and the schedule not yet moved on: no moment where the agents are told to drop what the revert needs.
+        Assert.Equal([next, live], (await agents[0].DesiredAsync()).Hold.Select(h => h.ReleaseId));
+        await fixture.FollowUpAsync();
+        Assert.Equal("Active", (await Client.ScheduleAsync(schedule.Id)).State);
+        Assert.Equal([next, live], (await agents[1].DesiredAsync()).Hold.Select(h => h.ReleaseId));
+
+        // Once the window is over, the hot policy alone decides again: only the live release.
+        AdvanceTo(activateAt.AddHours(1) - schedule.LeadTime);
+        await fixture.FireAsync(schedule.Id, ScheduleStep.PrestageRevert);
+        var revertOrder = (await agents[0].DesiredAsync()).Live!;
+        AdvanceTo(activateAt.AddHours(1));
+        await fixture.FireAsync(schedule.Id, ScheduleStep.Revert);
+        foreach (var agent in agents)
+        {
+            await agent.SwitchAsync(live, revertOrder.Generation);
+        }
+
+        await fixture.FollowUpAsync();
+        Assert.Equal("Completed", (await Client.ScheduleAsync(schedule.Id)).State);
+        Assert.Equal([live], (await agents[0].DesiredAsync()).Hold.Select(h => h.ReleaseId));
     }
 }

@@ -50,6 +50,12 @@ public class ControlPlaneFixture : IAsyncLifetime, IAsyncDisposable
 
     protected virtual IEnumerable<KeyValuePair<string, string?>> Settings => [];
 
+    /// <summary>
+    /// Guardrails:RequireAcknowledgement. The product's default is on; tests of the publish mechanics import versions
+    /// whose prices move freely and are not about review, so it is off here and on in <see cref="GovernanceFixture"/>.
+    /// </summary>
+    protected virtual bool RequireWarningAcknowledgement => false;
+
     /// <summary>Test services added to the application's (after its own, so they win).</summary>
     protected virtual void ConfigureServices(Microsoft.Extensions.DependencyInjection.IServiceCollection services)
     {
@@ -95,6 +101,7 @@ public class ControlPlaneFixture : IAsyncLifetime, IAsyncDisposable
             ["Identity:BootstrapAdminName"] = AdminName,
             // The fewest iterations allowed: logins in tests need not be slow.
             ["Identity:PasswordIterations"] = "10000",
+            ["Guardrails:RequireAcknowledgement"] = RequireWarningAcknowledgement ? "true" : "false",
         };
         foreach (var (key, value) in Settings)
         {
@@ -135,7 +142,13 @@ public class ControlPlaneFixture : IAsyncLifetime, IAsyncDisposable
             _database = null;
         }
 
+        DeleteFiles();
         GC.SuppressFinalize(this);
+    }
+
+    /// <summary>Removes files and folders the fixture made outside the database (a cold store's folder), after the application stopped.</summary>
+    protected virtual void DeleteFiles()
+    {
     }
 
     Task IAsyncLifetime.DisposeAsync() => DisposeAsync().AsTask();

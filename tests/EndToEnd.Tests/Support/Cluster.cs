@@ -54,6 +54,12 @@ public sealed record ClusterOptions
 
     /// <summary>The environment's exact name (e.g. "prod", as the README's examples say); null: the test's name and a random suffix.</summary>
     public string? EnvironmentName { get; init; }
+
+    /// <summary>
+    /// Guardrails:RequireAcknowledgement (on in the product). Off by default here: the tests' contents move every price
+    /// and are about the publish path, not about review; governance tests turn it on.
+    /// </summary>
+    public bool RequireWarningAcknowledgement { get; init; }
 }
 
 /// <summary>
@@ -84,6 +90,7 @@ public sealed class Cluster : IAsyncDisposable
             ["Agents:LongPollSeconds"] = "2",
             ["Publish:SweepInterval"] = "00:00:00.250",
             ["Identity:BootstrapAdminToken"] = ControlPlaneServer.AdminToken,
+            ["Guardrails:RequireAcknowledgement"] = options.RequireWarningAcknowledgement ? "true" : "false",
         };
         for (var i = 0; i < options.Groups.Count; i++)
         {
