@@ -22,6 +22,8 @@ public sealed class ClusteredTriggerTests : IAsyncLifetime
                 ["Database:MigrateOnStart"] = "true",
                 ["Publish:SweepInterval"] = "00:00:00.200",
                 ["Identity:BootstrapAdminToken"] = ControlPlaneFixture.AdminToken,
+                // Trigger mechanics: the generated catalogue's guardrail warnings are nobody's to acknowledge here.
+                ["Guardrails:RequireAcknowledgement"] = "false",
             }, TimeProvider.System);
             _ = factory.CreateClient(new WebApplicationFactoryClientOptions { AllowAutoRedirect = false });
             _instances.Add(factory);
