@@ -15,6 +15,9 @@ using StackExchange.Redis;
 var options = PublishBenchOptions.Parse(args);
 Directory.CreateDirectory(options.OutDirectory);
 using var http = new HttpClient { BaseAddress = new Uri(options.Api), Timeout = TimeSpan.FromMinutes(10) };
+// The bench acts as admin (Identity:BootstrapAdminToken of the run); fan-out agents get agent tokens of their own.
+http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", options.Token
+    ?? throw new InvalidOperationException("--token (an admin token) is required: bench/run-publish passes the run's bootstrap token."));
 var rows = new List<string>();
 void Row(string name, string value, string baseline, string target) => rows.Add($"| {name} | {value} | {baseline} | {target} |");
 static string Seconds(TimeSpan t) => t.TotalSeconds.ToString("N2", CultureInfo.InvariantCulture) + " s";
@@ -300,20 +303,41 @@ static async Task RunPipeAsync(string file, int port)
 }
 
 // Protocol clients stand in for agents here: what is measured is the control plane's fan-out, not Redis work.
-static async Task<List<double>> FanoutAsync(HttpClient http, int agents, int rounds)
+static async Task<List<double>> FanoutAsync(HttpClient admin, int agents, int rounds)
 {
     var ids = Enumerable.Range(0, agents).Select(i => $"fanout-{i}").ToArray();
+    // Each protocol client acts with an agent token bound to its id, as a real agent does.
+    var clients = new Dictionary<string, HttpClient>(StringComparer.Ordinal);
     foreach (var id in ids)
     {
-        await PostJson(http, "/api/v1/agents/register", new AgentRegistration(id, "fanout", "g"));
+        var token = (await PostJson(admin, "/api/v1/tokens", new { name = id, role = "agent", agentId = id })).GetProperty("token").GetString();
+        var client = new HttpClient { BaseAddress = admin.BaseAddress, Timeout = admin.Timeout };
+        client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
+        clients[id] = client;
+        await PostJson(client, "/api/v1/agents/register", new AgentRegistration(id, "fanout", "g"));
     }
 
+    try
+    {
+        return await FanoutRoundsAsync(admin, ids, clients, rounds);
+    }
+    finally
+    {
+        foreach (var client in clients.Values)
+        {
+            client.Dispose();
+        }
+    }
+}
+
+static async Task<List<double>> FanoutRoundsAsync(HttpClient http, string[] ids, Dictionary<string, HttpClient> clients, int rounds)
+{
     var held = new List<HeldRelease>();
     async Task ReportAsync(long? live, long generation)
     {
         foreach (var id in ids)
         {
-            using var response = await http.PostAsJsonAsync($"/api/v1/agents/{id}/report",
+            using var response = await clients[id].PostAsJsonAsync($"/api/v1/agents/{id}/report",
                 new AgentReport(DateTimeOffset.UtcNow, live, generation, held, null, null), PublicationJson.Options);
             await EnsureAsync(response, "report");
         }
@@ -326,10 +350,10 @@ static async Task<List<double>> FanoutAsync(HttpClient http, int agents, int rou
     for (var round = 0; round < rounds; round++)
     {
         var release = await CreateReleaseAsync(http, "fanout", new() { ["price"] = 3 });
-        var etags = await Task.WhenAll(ids.Select(async id => (await DesiredAsync(http, id, null, 0)).ETag));
+        var etags = await Task.WhenAll(ids.Select(async id => (await DesiredAsync(clients[id], id, null, 0)).ETag));
         var polls = ids.Select((id, i) => Task.Run(async () =>
         {
-            await DesiredAsync(http, id, etags[i], 30);
+            await DesiredAsync(clients[id], id, etags[i], 30);
             return Stopwatch.GetTimestamp();
         })).ToArray();
         await Task.Delay(200);
@@ -343,7 +367,7 @@ static async Task<List<double>> FanoutAsync(HttpClient http, int agents, int rou
         // Finish the publication as agents would: staged, then switched at the barrier's generation.
         held = [new HeldRelease(release, new Dictionary<string, int> { ["price"] = 1 })];
         await ReportAsync(liveRelease, liveGeneration);
-        var order = (await DesiredAsync(http, ids[0], null, 0)).Live!;
+        var order = (await DesiredAsync(clients[ids[0]], ids[0], null, 0)).Live!;
         (liveRelease, liveGeneration) = (order.ReleaseId, order.Generation);
         await ReportAsync(liveRelease, liveGeneration);
         await WaitLiveAsync(http, release);
@@ -412,7 +436,7 @@ internal static class PublicationJson
 
 internal sealed record PublishBenchOptions(
     string Api, int BigRedisPort, int FloorRedisPort, int[] FleetPorts, int Skus, int Changed, int Rollbacks,
-    int FanoutAgents, int FanoutRounds, int ReadSeconds, int ReadConcurrency, string OutDirectory, bool Verbose)
+    int FanoutAgents, int FanoutRounds, int ReadSeconds, int ReadConcurrency, string OutDirectory, bool Verbose, string? Token)
 {
     public static PublishBenchOptions Parse(string[] args)
     {
@@ -436,6 +460,7 @@ internal sealed record PublishBenchOptions(
             Number("--read-seconds", 5),
             Number("--read-concurrency", 16),
             Value("--out", "bench/out"),
-            args.Contains("--verbose"));
+            args.Contains("--verbose"),
+            Value("--token", "") is { Length: > 0 } token ? token : null);
     }
 }

@@ -18,6 +18,22 @@ public sealed class TierTests(ITestOutputHelper output)
     public async Task Rolling_back_to_an_archived_release_stages_it_from_cold_and_a_damaged_chunk_stops_it_first()
     {
         var coldFolder = Path.Combine(Path.GetTempPath(), "cp-e2e-cold-" + Guid.NewGuid().ToString("N")[..8]);
+        try
+        {
+            await RollBackFromColdAsync(coldFolder);
+        }
+        finally
+        {
+            // Passed or failed, the cold store's folder does not stay behind in /tmp.
+            if (Directory.Exists(coldFolder))
+            {
+                Directory.Delete(coldFolder, recursive: true);
+            }
+        }
+    }
+
+    private async Task RollBackFromColdAsync(string coldFolder)
+    {
         await using var cluster = await Cluster.StartAsync(output, "tiers", new ClusterOptions
         {
             ChunkSize = 400,
@@ -88,6 +104,5 @@ public sealed class TierTests(ITestOutputHelper output)
             await cluster.AssertReadsAsync(agent, expected1);
         }
 
-        Directory.Delete(coldFolder, recursive: true);
     }
 }

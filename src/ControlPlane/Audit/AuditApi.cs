@@ -51,6 +51,15 @@ public static class AuditApi
             toTime = value;
         }
 
+        // A filter with a control character can match no entry, and PostgreSQL refuses NUL in text: say so.
+        foreach (var (name, value) in new[] { ("actor", actor), ("environment", environment), ("kind", kind) })
+        {
+            if (value is not null && value.Any(char.IsControl))
+            {
+                return Problems.BadParameter(name, $"{name} holds a control character; no audit entry has one.");
+            }
+        }
+
         var size = limit ?? 100;
         var items = await audit.QueryAsync(new AuditQuery(fromTime, toTime, actor, environment, kind, before, size), cancellationToken);
         return TypedResults.Ok(new AuditPage(items, items.Count == size ? items[^1].Id : null));

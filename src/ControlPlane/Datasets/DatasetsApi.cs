@@ -87,6 +87,11 @@ public static class DatasetsApi
             return Problems.BadParameter("allowEmpty", "allowEmpty must be true or false.");
         }
 
+        if (Governance.FreeText.Problem("note", note, required: false) is { } badNote)
+        {
+            return badNote;
+        }
+
         var limit = options.Value.MaxBodyBytes;
         if (context.Request.ContentLength > limit)
         {

@@ -54,6 +54,9 @@ public sealed partial class ProblemExceptionHandler(IProblemDetailsService probl
             damaged.Message + " Nothing was read from it; restore the object from a copy or publish another version."),
         Tiers.ColdStoreUnavailableException => (StatusCodes.Status503ServiceUnavailable, "Cold storage unavailable",
             "The version is archived in cold storage, which could not be reached; nothing was changed. Retry later."),
+        // 22021: a text value holds NUL (or bytes invalid in UTF-8). Inputs are checked where they arrive; this is the net.
+        PostgresException { SqlState: "22021" } => (StatusCodes.Status400BadRequest, "Invalid text",
+            "A text value of the request holds a character PostgreSQL cannot store (NUL); nothing was changed."),
         _ when IsDatabaseUnavailable(exception) => (StatusCodes.Status503ServiceUnavailable, "Database unavailable",
             "PostgreSQL could not be reached; nothing was changed. Retry later."),
         _ => (StatusCodes.Status500InternalServerError, "Internal error", "The server failed to handle the request; it was logged."),

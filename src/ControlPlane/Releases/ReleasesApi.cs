@@ -33,6 +33,16 @@ public static class ReleasesApi
             return Problems.BadParameter("environment", "environment is required.");
         }
 
+        if (!Names.IsEnvironmentOrGroup(request.Environment))
+        {
+            return Problems.BadParameter("environment", "environment is an environment's name: lower-case letters, digits, '-' and '_', at most 63.");
+        }
+
+        if (FreeText.Problem("note", request.Note, required: false) is { } badNote)
+        {
+            return badNote;
+        }
+
         if (!await environments.ExistsAsync(request.Environment, cancellationToken))
         {
             return Problems.NotFound($"There is no environment '{request.Environment}'.");

@@ -142,7 +142,13 @@ public class ControlPlaneFixture : IAsyncLifetime, IAsyncDisposable
             _database = null;
         }
 
+        DeleteFiles();
         GC.SuppressFinalize(this);
+    }
+
+    /// <summary>Removes files and folders the fixture made outside the database (a cold store's folder), after the application stopped.</summary>
+    protected virtual void DeleteFiles()
+    {
     }
 
     Task IAsyncLifetime.DisposeAsync() => DisposeAsync().AsTask();

@@ -34,6 +34,14 @@ public class TiersFixture : ControlPlaneFixture
 
     public ArchiveJob Job => Factory.Services.GetRequiredService<ArchiveJob>();
 
+    protected override void DeleteFiles()
+    {
+        if (Directory.Exists(ColdFolder))
+        {
+            Directory.Delete(ColdFolder, recursive: true);
+        }
+    }
+
     /// <summary>An archive job of its own over another store (faults), as another instance would run it.</summary>
     public ArchiveJob JobWith(IColdStore store)
     {

@@ -4,6 +4,7 @@ using System.Text;
 using System.Text.Json;
 using ControlPlane.Tests.Releases;
 using ControlPlane.Tests.Support;
+using ControlPlane.Tests.Waves;
 using ControlPlane.Webhooks;
 using Npgsql;
 
@@ -296,5 +297,31 @@ public sealed class WebhookTests(WebhookFixture fixture) : IClassFixture<Webhook
 
         Assert.Empty(await Client.DeliveriesAsync(environment, subscription.Webhook.Id));
         Assert.Equal(0L, await fixture.Database.ScalarAsync<long>($"SELECT count(*) FROM release_events WHERE environment = '{environment}'"));
+    }
+
+    private static readonly string[][] EastThenWest = [["east"], ["west"]];
+
+    [Fact]
+    public async Task A_reason_carrying_a_CRLF_header_line_reaches_the_receiver_as_JSON_text_never_as_a_header()
+    {
+        await using var receiver = await WebhookReceiver.StartAsync(_ => 204);
+        var environment = await Client.NewEnvironmentAsync("east", "west");
+        await Client.SubscribeAsync(environment, receiver.Url, events: [ReleaseEventKinds.WaveAborted]);
+        var east = await TestAgent.RegisterAsync(Client, environment + "-east", environment, "east");
+        var west = await TestAgent.RegisterAsync(Client, environment + "-west", environment, "west");
+        await Client.MakeLiveAsync(await Client.CreateReleaseAsync(environment, await Client.ImportCatalogueAsync(seed: 41)), [east, west]);
+        var second = await Client.CreateReleaseAsync(environment, await Client.ImportCatalogueAsync(seed: 42));
+        await Client.PublishInWavesAsync(second, new { waves = EastThenWest });
+        const string reason = "checkout errors\r\nX-Injected: 1\r\n\r\n{\"kind\":\"forged\"}";
+
+        await Client.AbortAsync(second, reason);
+
+        var received = await Eventually.ReadUntilAsync(() => Task.FromResult(receiver.Received.ToList()), r => r.Count >= 1, "the abort event arrived");
+        var delivery = Assert.Single(received);
+        Assert.DoesNotContain(delivery.Headers.Keys, name => name.Equals("X-Injected", StringComparison.OrdinalIgnoreCase));
+        Assert.Equal(ReleaseEventKinds.WaveAborted, delivery.Headers["X-Webhook-Event"]);
+        using var body = JsonDocument.Parse(delivery.Body);
+        Assert.Equal(ReleaseEventKinds.WaveAborted, body.RootElement.GetProperty("kind").GetString());
+        Assert.Contains(reason, body.RootElement.GetProperty("data").GetProperty("reason").GetString(), StringComparison.Ordinal);
     }
 }
