@@ -20,6 +20,7 @@ public static class DatasetsApi
         group.MapPost("/{dataset}/versions", Import)
             .RequireAuthorization(Policies.Operator)
             .Accepts<string>(RecordReader.NdjsonContentType, RecordReader.CsvContentType)
+            .ProducesProblem(StatusCodes.Status413PayloadTooLarge, ProblemResponses.ContentType)
             .WithSummary("Import a full snapshot (mode=full) or a change set (mode=delta&base=N) as a new version.");
         group.MapGet("/{dataset}/versions", ListVersions).RequireAuthorization(Policies.Viewer);
         group.MapGet("/{dataset}/versions/{version:int}", GetVersion).RequireAuthorization(Policies.Viewer);

@@ -25,6 +25,7 @@ public static class LiveChangesApi
         var group = app.MapGroup("/api/v1/datasets/{dataset}/changes").WithTags("Live changes");
         group.MapPost("/", Post)
             .Accepts<string>(RecordReader.NdjsonContentType)
+            .ProducesProblem(StatusCodes.Status413PayloadTooLarge, ProblemResponses.ContentType)
             .WithSummary("Accept a batch of live changes (NDJSON upserts, deletes and, for stock, adjusts); answered line by line.")
             .WithMetadata(new HandlesIdempotencyKey())
             .RequireAuthorization(Policies.Operator);

@@ -95,6 +95,15 @@ public sealed partial class OpenApiTests(ControlPlaneFixture fixture) : IClassFi
         }
     }
 
+    [Theory]
+    [InlineData("/api/v1/datasets/{dataset}/versions")]
+    [InlineData("/api/v1/datasets/{dataset}/changes")]
+    public void Streamed_uploads_document_413_for_a_body_over_the_limit(string path)
+    {
+        var post = Operations().Single(o => o.Method == "POST" && o.Path == path);
+        AssertProblem($"POST {path}", post.Element.GetProperty("responses"), "413");
+    }
+
     [Fact]
     public void The_bearer_scheme_is_declared_as_http_bearer()
     {
